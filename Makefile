@@ -1,0 +1,187 @@
+# Herald — one entry point for developers and CI.
+#
+#   make run            install what is missing, build, start one node on 0.0.0.0:8080
+#   make test           install, build, run every test (unit, sanitizer, black-box)
+#
+# Other targets: deps build build-sanitize test-unit test-unit-asan test-blackbox
+# test-blackbox-asan format format-check tidy clean distclean help.
+# Variables: ARGS (extra flags for `make run`), JOBS (parallel jobs, default nproc),
+# DEPS_FLAGS (passed to tools/install-deps.sh, e.g. --browser), SKIP_DEPS=1 (skip the
+# install step), NO_BUILD=1 (test-* targets run what is built without rebuilding; `make test`
+# sets both for its own sub-steps after installing and building once).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD_DIR := build
+ASAN_DIR := build-asan
+BUILD_TYPE ?= RelWithDebInfo
+ARGS ?=
+DEPS_FLAGS ?=
+SKIP_DEPS ?=
+
+# Folders holding our C++ (those that do not exist yet are skipped).
+SOURCE_DIRS := actors http cluster metrics tools tests bench
+CXX_SOURCES = $(shell find $(wildcard $(SOURCE_DIRS)) -type f \( -name '*.cpp' -o -name '*.hpp' \) | sort)
+
+BLACKBOX_DIR := tests/blackbox
+BLACKBOX_TESTS = $(wildcard $(BLACKBOX_DIR)/*.test.mjs)
+
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# $(call phase,TEXT): one progress line before each phase.
+phase = @printf '\n==> %s\n' "$(1)"
+
+.PHONY: help deps build build-sanitize run test test-unit test-unit-asan test-blackbox \
+        test-blackbox-asan format format-check tidy clean distclean
+
+help:
+	@echo 'Herald make targets:'
+	@echo '  make run              install deps, build, start build/herald (extra flags: ARGS="...")'
+	@echo '  make test             install deps, build, run unit + sanitizer + black-box tests'
+	@echo '  make deps             tools/install-deps.sh $$DEPS_FLAGS (idempotent)'
+	@echo '  make build            configure and build $(BUILD_DIR)/ ($(BUILD_TYPE))'
+	@echo '  make build-sanitize   configure and build $(ASAN_DIR)/ (Debug, ASan + UBSan)'
+	@echo '  make test-unit        ctest in $(BUILD_DIR)/'
+	@echo '  make test-unit-asan   ctest in $(ASAN_DIR)/ with leak detection'
+	@echo '  make test-blackbox    node --test $(BLACKBOX_DIR)/ against $(BUILD_DIR)/herald'
+	@echo '  make test-blackbox-asan  the same against $(ASAN_DIR)/herald'
+	@echo '  make format           clang-format -i over $(SOURCE_DIRS)'
+	@echo '  make format-check     fail if any file is not formatted'
+	@echo '  make tidy             clang-tidy report over the compile database (never fails)'
+	@echo '  make clean            remove $(BUILD_DIR)/ and $(ASAN_DIR)/ (distclean: node_modules too)'
+
+# --- dependencies ---------------------------------------------------------------------------
+deps:
+ifeq ($(SKIP_DEPS),)
+	$(call phase,deps: tools/install-deps.sh $(DEPS_FLAGS))
+	tools/install-deps.sh $(DEPS_FLAGS)
+else
+	@true
+endif
+
+# --- builds ---------------------------------------------------------------------------------
+build: deps
+	$(call phase,build: configuring $(BUILD_DIR)/ ($(BUILD_TYPE)))
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	$(call phase,build: compiling $(BUILD_DIR)/ with $(JOBS) jobs)
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+build-sanitize: deps
+	$(call phase,build-sanitize: configuring $(ASAN_DIR)/ (Debug, HERALD_SANITIZE=ON))
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DHERALD_SANITIZE=ON
+	$(call phase,build-sanitize: compiling $(ASAN_DIR)/ with $(JOBS) jobs)
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+
+run: build
+	$(call phase,run: ./$(BUILD_DIR)/herald $(ARGS))
+	exec ./$(BUILD_DIR)/herald $(ARGS)
+
+# --- tests ----------------------------------------------------------------------------------
+test-unit: $(if $(NO_BUILD),,build)
+	$(call phase,test-unit: ctest in $(BUILD_DIR)/)
+	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j$(JOBS)
+
+test-unit-asan: $(if $(NO_BUILD),,build-sanitize)
+	$(call phase,test-unit-asan: ctest in $(ASAN_DIR)/ (ASan + UBSan, leak detection on))
+	$(SANITIZER_ENV) ctest --test-dir $(ASAN_DIR) --output-on-failure --no-tests=error -j$(JOBS)
+
+# $(call blackbox,BINARY,EXTRA_ENV): the black-box suite against one binary.
+define blackbox
+	$(call phase,black-box tests against $(1))
+	@if [[ -z "$(BLACKBOX_TESTS)" ]]; then \
+	  echo "black-box: no $(BLACKBOX_DIR)/*.test.mjs yet, skipping"; \
+	else \
+	  test -x "$(1)" || { echo "black-box: $(1) was not built" >&2; exit 1; }; \
+	  echo "HERALD_BIN=$(CURDIR)/$(1) node --test --test-concurrency=2 $(BLACKBOX_DIR)/"; \
+	  HERALD_BIN="$(CURDIR)/$(1)" $(2) node --test --test-concurrency=2 $(BLACKBOX_DIR)/; \
+	fi
+endef
+
+test-blackbox: $(if $(NO_BUILD),,build)
+	$(call blackbox,$(BUILD_DIR)/herald,)
+
+test-blackbox-asan: $(if $(NO_BUILD),,build-sanitize)
+	$(call blackbox,$(ASAN_DIR)/herald,$(SANITIZER_ENV))
+
+# Runs every phase once, in order, after one install step; a failed build skips the phases
+# that need it, a failed test does not stop the others. Ends with one summary line and exits
+# non-zero when anything failed.
+test:
+	@results=(); failed=0; build_ok=0; asan_ok=0; \
+	step() { \
+	  local name="$$1"; shift; \
+	  if "$$@"; then results+=("$$name ok"); return 0; \
+	  else results+=("$$name FAILED"); failed=1; return 1; fi; \
+	}; \
+	skip() { results+=("$$1 skipped ($$2)"); }; \
+	sub() { $(MAKE) SKIP_DEPS=1 "$$@"; }; \
+	run_tests() { $(MAKE) SKIP_DEPS=1 NO_BUILD=1 "$$@"; }; \
+	if step deps $(MAKE) deps; then \
+	  if step build sub build; then \
+	    build_ok=1; step unit run_tests test-unit || true; \
+	  else skip unit "build failed"; fi; \
+	  if step build-sanitize sub build-sanitize; then \
+	    asan_ok=1; step unit-asan run_tests test-unit-asan || true; \
+	  else skip unit-asan "sanitizer build failed"; fi; \
+	  if [[ -z "$(BLACKBOX_TESTS)" ]]; then \
+	    printf '\n==> black-box: no %s/*.test.mjs yet, skipping\n' "$(BLACKBOX_DIR)"; \
+	    skip black-box "no test files"; skip black-box-asan "no test files"; \
+	  else \
+	    if ((build_ok)); then step black-box run_tests test-blackbox || true; \
+	    else skip black-box "build failed"; fi; \
+	    if ((asan_ok)); then step black-box-asan run_tests test-blackbox-asan || true; \
+	    else skip black-box-asan "sanitizer build failed"; fi; \
+	  fi; \
+	else \
+	  skip build "deps failed"; \
+	fi; \
+	summary=$$(printf '%s, ' "$${results[@]}"); summary=$${summary%, }; \
+	if ((failed)); then \
+	  printf '\n==> make test: FAILED: %s\n' "$$summary"; exit 1; \
+	else \
+	  printf '\n==> make test: PASSED: %s\n' "$$summary"; \
+	fi
+
+# --- code hygiene ---------------------------------------------------------------------------
+format:
+	$(call phase,format: clang-format -i over $(wildcard $(SOURCE_DIRS)))
+	@files="$(CXX_SOURCES)"; \
+	if [[ -n "$$files" ]]; then clang-format -i $$files; fi; \
+	echo "formatted $$(wc -w <<<"$$files") files"
+
+format-check:
+	$(call phase,format-check: clang-format --dry-run --Werror)
+	@files="$(CXX_SOURCES)"; \
+	if [[ -z "$$files" ]]; then echo "no C++ files"; exit 0; fi; \
+	if clang-format --dry-run --Werror $$files; then \
+	  echo "format-check: all $$(wc -w <<<"$$files") files formatted"; \
+	else \
+	  echo "format-check: run 'make format'" >&2; exit 1; \
+	fi
+
+# Needs only a configured tree (for compile_commands.json), not a build. A report, never a
+# failure: clang-tidy's findings go to the terminal and to $(BUILD_DIR)/clang-tidy.log.
+empty :=
+space := $(empty) $(empty)
+TIDY_FILES := ^$(CURDIR)/($(subst $(space),|,$(SOURCE_DIRS)))/
+tidy: deps
+	$(call phase,tidy: configuring $(BUILD_DIR)/ for compile_commands.json)
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	$(call phase,tidy: clang-tidy over $(BUILD_DIR)/compile_commands.json (report only))
+	@run-clang-tidy -p $(BUILD_DIR) -j $(JOBS) -quiet \
+	  -header-filter='$(TIDY_FILES).*\.hpp$$' '$(TIDY_FILES)' \
+	  2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' | tee $(BUILD_DIR)/clang-tidy.log || true; \
+	n=$$(grep -c ': warning: ' $(BUILD_DIR)/clang-tidy.log || true); \
+	echo "tidy: $$n warnings (report only; full log in $(BUILD_DIR)/clang-tidy.log)"
+
+clean:
+	$(call phase,clean: removing $(BUILD_DIR)/ $(ASAN_DIR)/)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+
+distclean: clean
+	rm -rf node_modules

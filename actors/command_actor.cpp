@@ -1,0 +1,374 @@
+#include "actors/command_actor.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/event.hpp"
+#include "actors/messages.hpp"
+
+namespace herald {
+
+namespace {
+
+constexpr auto internal_timeout = std::chrono::seconds{30};
+
+// A long-poll in progress.
+struct pending_listen {
+  bool active = false;
+  caf::actor session;
+  std::uint64_t cursor = 0;
+  std::uint64_t token = 0;
+};
+
+struct command_state {
+  command_context context;
+  std::vector<command> commands;
+  std::size_t index = 0;
+  std::vector<reply> replies;
+  command_completion done;
+  pending_listen listen;
+  static inline const char* name = "herald.request";
+};
+
+using self_ptr = caf::stateful_actor<command_state>*;
+using session_fn = std::function<void(const session_ref&)>;
+using groups_fn = std::function<void(std::vector<group_ref>)>;
+
+void run_next(self_ptr self);
+
+void finish(self_ptr self, reply r) {
+  self->state.replies.push_back(std::move(r));
+  ++self->state.index;
+  run_next(self);
+}
+
+const command& current(self_ptr self) { return self->state.commands[self->state.index]; }
+
+auto fail_with(self_ptr self, std::string what) {
+  return [self, what = std::move(what)](const caf::error& err) {
+    if (err == caf::sec::request_receiver_down)
+      finish(self, make_failure("unavailable", what + " ended meanwhile; retry"));
+    else
+      finish(self, make_failure("internal", what + ": " + self->system().render(err)));
+  };
+}
+
+void with_session(self_ptr self, const std::string& id, session_fn fn) {
+  self->request(self->state.context.directory, internal_timeout, lookup_atom::value, id)
+    .then(
+      [self, id, fn = std::move(fn)](const session_ref& ref) {
+        if (!ref.handle)
+          finish(self, make_failure("unknown_session", "unknown session \"" + id + "\""));
+        else
+          fn(ref);
+      },
+      fail_with(self, "directory"));
+}
+
+// Resolves `names` one after another; stops at the first that may not be used.
+void with_groups(self_ptr self, std::vector<std::string> names, std::vector<group_ref> found,
+                 groups_fn fn) {
+  if (found.size() == names.size()) {
+    fn(std::move(found));
+    return;
+  }
+  auto name = names[found.size()];
+  self->request(self->state.context.directory, internal_timeout, group_atom::value, name)
+    .then(
+      [self, names = std::move(names), found = std::move(found),
+       fn = std::move(fn)](const group_ref& ref) mutable {
+        if (!ref.failure.ok()) {
+          finish(self, ref.failure);
+          return;
+        }
+        found.push_back(ref);
+        with_groups(self, std::move(names), std::move(found), std::move(fn));
+      },
+      fail_with(self, "directory"));
+}
+
+void with_group(self_ptr self, const std::string& name, std::function<void(const group_ref&)> fn) {
+  with_groups(self, {name}, {}, [fn = std::move(fn)](std::vector<group_ref> refs) { fn(refs[0]); });
+}
+
+// --- enter -------------------------------------------------------------------
+
+void join_for_enter(self_ptr self, session_ref session, std::vector<group_ref> groups,
+                    nlohmann::json joined) {
+  if (joined.size() == groups.size()) {
+    auto out = nlohmann::json{{"session", session.id}, {"user", session.user},
+                              {"lease", session.lease}, {"groups", std::move(joined)}};
+    finish(self, make_result(out.dump()));
+    return;
+  }
+  auto group = groups[joined.size()];
+  self
+    ->request(session.handle, internal_timeout, join_atom::value, group.name, group.handle,
+              since_point{})
+    .then(
+      [self, session, groups = std::move(groups), joined = std::move(joined),
+       name = group.name](const reply& r) mutable {
+        if (!r.ok()) {
+          self->send(session.handle, exit_atom::value);
+          finish(self, r);
+          return;
+        }
+        auto result = nlohmann::json::parse(r.result_json);
+        joined[name] = {{"seq", result["seq"]}, {"epoch", result["epoch"]}};
+        join_for_enter(self, std::move(session), std::move(groups), std::move(joined));
+      },
+      fail_with(self, "session"));
+}
+
+void run_enter(self_ptr self) {
+  const auto& p = current(self).params;
+  // Groups first, so an unusable group fails the enter before a session exists.
+  with_groups(self, p.groups, {}, [self](std::vector<group_ref> groups) {
+    const auto& p = current(self).params;
+    self
+      ->request(self->state.context.directory, internal_timeout, create_atom::value, p.user,
+                p.lease ? *p.lease : std::int64_t{-1})
+      .then(
+        [self, groups = std::move(groups)](const session_ref& session, const reply& r) mutable {
+          if (!r.ok()) {
+            finish(self, r);
+            return;
+          }
+          join_for_enter(self, session, std::move(groups), nlohmann::json::object());
+        },
+        fail_with(self, "directory"));
+  });
+}
+
+// --- speak / send ------------------------------------------------------------
+
+void publish_each(self_ptr self, std::vector<group_ref> groups, std::string from,
+                  std::string data, nlohmann::json seqs) {
+  if (seqs.size() == groups.size()) {
+    finish(self, make_result(nlohmann::json{{"groups", std::move(seqs)}}.dump()));
+    return;
+  }
+  auto group = groups[seqs.size()];
+  self->request(group.handle, internal_timeout, publish_atom::value, from, data)
+    .then(
+      [self, groups = std::move(groups), from, data, seqs = std::move(seqs),
+       name = group.name](std::uint64_t seq) mutable {
+        seqs[name] = {{"seq", seq}};
+        publish_each(self, std::move(groups), std::move(from), std::move(data), std::move(seqs));
+      },
+      fail_with(self, "group"));
+}
+
+void send_direct(self_ptr self, std::string from, std::string to, std::string data) {
+  self->request(self->state.context.directory, internal_timeout, user_atom::value, to)
+    .then(
+      [self, from, to, data](const std::vector<caf::actor>& sessions) {
+        if (!sessions.empty()) {
+          auto msg = caf::make_message(event_atom::value,
+                                       make_direct_event(from, to, data, now_ms()));
+          for (const auto& session : sessions)
+            self->send(session, msg);
+        }
+        finish(self, make_result("{\"delivered\":" + std::to_string(sessions.size()) + "}"));
+      },
+      fail_with(self, "directory"));
+}
+
+// --- listen ------------------------------------------------------------------
+
+void run_listen(self_ptr self, const session_ref& session) {
+  auto& st = self->state;
+  const auto& p = current(self).params;
+  double requested = p.timeout ? *p.timeout
+                               : static_cast<double>(st.context.config->listen_timeout.count());
+  auto limit = static_cast<double>(st.context.config->max_listen_timeout.count());
+  auto timeout = std::chrono::milliseconds{
+    static_cast<std::int64_t>(std::llround(std::clamp(requested, 0.0, limit) * 1000.0))};
+  auto& listen = st.listen;
+  listen.active = true;
+  listen.session = session.handle;
+  listen.cursor = p.cursor;
+  ++listen.token;
+  self->monitor(session.handle);
+  bool wait = timeout.count() > 0;
+  self->send(session.handle, listen_atom::value, p.cursor,
+             static_cast<std::uint64_t>(st.context.config->listen_batch), wait);
+  if (wait)
+    self->delayed_send(self, timeout, timeout_atom::value, listen.token);
+}
+
+void end_listen(self_ptr self, reply r) {
+  auto& listen = self->state.listen;
+  listen.active = false;
+  self->demonitor(listen.session);
+  listen.session = nullptr;
+  finish(self, std::move(r));
+}
+
+std::string listen_result(const std::string& events_json, std::uint64_t cursor, bool superseded) {
+  std::string out = "{\"events\":" + events_json + ",\"cursor\":" + std::to_string(cursor);
+  if (superseded)
+    out += ",\"superseded\":true";
+  out += '}';
+  return out;
+}
+
+// --- dispatch ----------------------------------------------------------------
+
+void run_next(self_ptr self) {
+  auto& st = self->state;
+  if (st.index == st.commands.size()) {
+    if (st.done)
+      st.done(std::move(st.replies));
+    st.done = nullptr;
+    self->quit();
+    return;
+  }
+  const auto& cmd = current(self);
+  const auto& p = cmd.params;
+  switch (cmd.verb) {
+    case method::enter:
+      run_enter(self);
+      return;
+    case method::exit:
+      with_session(self, p.session, [self](const session_ref& s) {
+        self->request(s.handle, internal_timeout, exit_atom::value)
+          .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
+      });
+      return;
+    case method::join:
+      with_session(self, p.session, [self](const session_ref& s) {
+        with_group(self, current(self).params.group, [self, s](const group_ref& g) {
+          self
+            ->request(s.handle, internal_timeout, join_atom::value, g.name, g.handle,
+                      current(self).params.since)
+            .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
+        });
+      });
+      return;
+    case method::leave:
+      with_session(self, p.session, [self](const session_ref& s) {
+        self->request(s.handle, internal_timeout, leave_atom::value, current(self).params.group)
+          .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
+      });
+      return;
+    case method::speak:
+      with_session(self, p.session, [self](const session_ref& s) {
+        with_groups(self, current(self).params.groups, {},
+                    [self, user = s.user](std::vector<group_ref> groups) {
+                      publish_each(self, std::move(groups), user, current(self).params.data,
+                                   nlohmann::json::object());
+                    });
+      });
+      return;
+    case method::send:
+      with_session(self, p.session, [self](const session_ref& s) {
+        const auto& p = current(self).params;
+        send_direct(self, s.user, p.to, p.data);
+      });
+      return;
+    case method::listen:
+      with_session(self, p.session, [self](const session_ref& s) { run_listen(self, s); });
+      return;
+    case method::presence:
+      with_session(self, p.session, [self](const session_ref&) {
+        with_group(self, current(self).params.group, [self](const group_ref& g) {
+          self->request(g.handle, internal_timeout, presence_atom::value)
+            .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
+        });
+      });
+      return;
+    case method::history:
+      with_session(self, p.session, [self](const session_ref&) {
+        with_group(self, current(self).params.group, [self](const group_ref& g) {
+          const auto& p = current(self).params;
+          self
+            ->request(g.handle, internal_timeout, history_atom::value, p.history_since.has_value(),
+                      p.history_since.value_or(0), p.limit.value_or(0))
+            .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
+        });
+      });
+      return;
+    case method::attach:
+      finish(self, make_failure("bad_request", "attach is only available over WebSocket"));
+      return;
+    case method::ping:
+      if (p.session.empty()) {
+        finish(self, make_result("{\"time\":" + std::to_string(now_ms()) + "}"));
+        return;
+      }
+      // The lookup itself renews the lease.
+      with_session(self, p.session, [self](const session_ref&) {
+        finish(self, make_result("{\"time\":" + std::to_string(now_ms()) + "}"));
+      });
+      return;
+  }
+  finish(self, make_failure("not_found", "unknown method"));
+}
+
+caf::behavior command_actor(self_ptr self, command_context context, std::vector<command> commands,
+                            command_completion done) {
+  auto& st = self->state;
+  st.context = std::move(context);
+  st.commands = std::move(commands);
+  st.done = std::move(done);
+  self->set_down_handler([self](const caf::down_msg& down) {
+    auto& listen = self->state.listen;
+    if (listen.active && down.source == listen.session.address())
+      end_listen(self, make_failure("unknown_session", "session ended"));
+  });
+  run_next(self);
+  return {
+    [self](deliver_atom, const delivery& d) {
+      auto& listen = self->state.listen;
+      // A late delivery after our timeout is ignored: its events stay queued
+      // (unacknowledged) and the next listen receives them.
+      if (listen.active && caf::actor_cast<caf::actor>(self->current_sender()) == listen.session)
+        end_listen(self, make_result(listen_result(d.events_json, d.cursor, d.superseded)));
+    },
+    [self](deliver_atom, const reply& r) {
+      if (self->state.listen.active)
+        end_listen(self, r);
+    },
+    [self](timeout_atom, std::uint64_t token) {
+      auto& listen = self->state.listen;
+      if (listen.active && token == listen.token)
+        end_listen(self, make_result(listen_result("[]", listen.cursor, false)));
+    },
+  };
+}
+
+caf::behavior publish_actor(self_ptr self, command_context context, publish_request request,
+                            command_completion done) {
+  auto& st = self->state;
+  st.context = std::move(context);
+  st.done = std::move(done);
+  // Reuse the command machinery with one synthetic command slot, so finish()
+  // and run_next() complete the request the same way.
+  st.commands.resize(1);
+  if (!request.user.empty()) {
+    send_direct(self, request.from, request.user, request.data);
+  } else {
+    with_groups(self, request.groups, {},
+                [self, from = request.from, data = request.data](std::vector<group_ref> groups) {
+                  publish_each(self, std::move(groups), from, data, nlohmann::json::object());
+                });
+  }
+  return {[](caf::unit_t) {}};
+}
+
+} // namespace
+
+caf::actor spawn_command_actor(caf::actor_system& system, command_context context,
+                               std::vector<command> commands, command_completion done) {
+  return system.spawn(command_actor, std::move(context), std::move(commands), std::move(done));
+}
+
+caf::actor spawn_publish_actor(caf::actor_system& system, command_context context,
+                               publish_request request, command_completion done) {
+  return system.spawn(publish_actor, std::move(context), std::move(request), std::move(done));
+}
+
+} // namespace herald

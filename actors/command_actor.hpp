@@ -1,0 +1,44 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/commands.hpp"
+#include "actors/settings.hpp"
+
+namespace herald {
+
+/// What a command actor needs of its node.
+struct command_context {
+  caf::actor directory;
+  std::shared_ptr<const settings> config;
+};
+
+/// Called once with one reply per command, in command order, from an actor
+/// thread. Never called when the actor is killed first (client gone).
+using command_completion = std::function<void(std::vector<reply>)>;
+
+/// Spawns the request actor of one HTTP request: it runs `commands` one
+/// after another (a `listen` waits for delivery or its timeout), calls `done`
+/// and dies. Killing it (client disconnected) loses nothing: events stay
+/// queued in their session until a cursor acknowledges them.
+caf::actor spawn_command_actor(caf::actor_system& system, command_context context,
+                               std::vector<command> commands, command_completion done);
+
+/// Parameters of a server-side publish (`POST /v1/publish`).
+struct publish_request {
+  std::vector<std::string> groups; ///< publish to these groups, or
+  std::string user;                ///< send a direct event to this user
+  std::string from = "server";
+  std::string data;                ///< serialized JSON
+};
+
+/// Spawns a request actor that performs one publish and calls `done` with
+/// its reply (a vector of one).
+caf::actor spawn_publish_actor(caf::actor_system& system, command_context context,
+                               publish_request request, command_completion done);
+
+} // namespace herald

@@ -1,0 +1,144 @@
+#include "actors/directory_actor.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "actors/group_actor.hpp"
+#include "actors/log.hpp"
+#include "actors/messages.hpp"
+#include "actors/names.hpp"
+#include "actors/session_actor.hpp"
+
+namespace herald {
+
+namespace {
+
+struct directory_state {
+  std::shared_ptr<const settings> config;
+  std::string node; // sanitized, leads every session id
+  std::unordered_map<std::string, session_ref> sessions;
+  std::unordered_map<std::string, std::set<caf::actor>> sessions_of_user;
+  std::unordered_map<std::string, caf::actor> groups;
+  // Reverse index, so a down message finds what to forget.
+  std::unordered_map<caf::actor_addr, std::pair<bool, std::string>> names_of; // is_session, key
+  bool draining = false;
+  static inline const char* name = "herald.directory";
+};
+
+using self_ptr = caf::stateful_actor<directory_state>*;
+
+std::chrono::seconds clamp_lease(const settings& s, std::int64_t requested) {
+  if (requested < 0)
+    return s.lease;
+  auto lease = std::clamp<std::int64_t>(requested, 1, s.max_lease.count());
+  return std::chrono::seconds{lease};
+}
+
+void forget(self_ptr self, const caf::actor_addr& source) {
+  auto& st = self->state;
+  auto i = st.names_of.find(source);
+  if (i == st.names_of.end())
+    return;
+  auto [is_session, key] = i->second;
+  st.names_of.erase(i);
+  if (!is_session) {
+    st.groups.erase(key);
+    return;
+  }
+  auto s = st.sessions.find(key);
+  if (s == st.sessions.end())
+    return;
+  auto users = st.sessions_of_user.find(s->second.user);
+  if (users != st.sessions_of_user.end()) {
+    users->second.erase(s->second.handle);
+    if (users->second.empty())
+      st.sessions_of_user.erase(users);
+  }
+  log::debug("session ended", {{"session", key}});
+  st.sessions.erase(s);
+}
+
+caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> config) {
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.node = sanitize_node_name(st.config->node);
+  self->set_down_handler([self](const caf::down_msg& down) { forget(self, down.source); });
+  return {
+    [self](create_atom, const std::string& user, std::int64_t lease) {
+      auto& st = self->state;
+      if (st.draining)
+        return caf::make_message(session_ref{},
+                                 make_failure("unavailable", "node is draining; enter elsewhere"));
+      if (st.sessions.size() >= st.config->max_sessions)
+        return caf::make_message(session_ref{},
+                                 make_failure("unavailable", "node is full (max-sessions)"));
+      session_config sc;
+      do {
+        sc.id = make_session_id(st.node);
+      } while (st.sessions.count(sc.id) != 0);
+      sc.user = user;
+      sc.lease = clamp_lease(*st.config, lease);
+      sc.queue_max = st.config->queue_max;
+      sc.max_groups = st.config->max_groups_per_session;
+      auto handle = spawn_session_actor(self->system(), sc);
+      self->monitor(handle);
+      session_ref ref{handle, sc.id, user, sc.lease.count()};
+      st.sessions.emplace(sc.id, ref);
+      st.sessions_of_user[user].insert(handle);
+      st.names_of.emplace(handle.address(), std::make_pair(true, sc.id));
+      log::debug("session entered", {{"session", sc.id}, {"user", user}});
+      return caf::make_message(std::move(ref), reply{});
+    },
+    [self](lookup_atom, const std::string& id) -> session_ref {
+      auto& st = self->state;
+      auto i = st.sessions.find(id);
+      if (i == st.sessions.end())
+        return {};
+      self->send(i->second.handle, touch_atom::value);
+      return i->second;
+    },
+    [self](group_atom, const std::string& name) -> group_ref {
+      auto& st = self->state;
+      auto i = st.groups.find(name);
+      if (i != st.groups.end())
+        return group_ref{i->second, name, {}};
+      if (!st.config->allow_undeclared_groups && st.config->find_declared(name) == nullptr)
+        return group_ref{{}, name, make_failure("not_found", "group \"" + name + "\" is not declared")};
+      if (st.groups.size() >= st.config->max_groups)
+        return group_ref{{}, name, make_failure("unavailable", "node is full (max-groups)")};
+      auto handle = spawn_group_actor(self->system(), make_group_config(*st.config, name));
+      self->monitor(handle);
+      st.groups.emplace(name, handle);
+      st.names_of.emplace(handle.address(), std::make_pair(false, name));
+      return group_ref{handle, name, {}};
+    },
+    [self](user_atom, const std::string& user) -> std::vector<caf::actor> {
+      auto& st = self->state;
+      auto i = st.sessions_of_user.find(user);
+      if (i == st.sessions_of_user.end())
+        return {};
+      return {i->second.begin(), i->second.end()};
+    },
+    [self](drain_atom) {
+      auto& st = self->state;
+      st.draining = true;
+      for (const auto& entry : st.sessions)
+        self->send(entry.second.handle, drain_atom::value);
+    },
+    [self](stats_atom) -> node_stats {
+      auto& st = self->state;
+      return node_stats{st.sessions.size(), st.groups.size()};
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_directory_actor(caf::actor_system& system,
+                                 std::shared_ptr<const settings> config) {
+  return system.spawn(directory_actor, std::move(config));
+}
+
+} // namespace herald

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "actors/settings.hpp"
+
+namespace herald {
+
+/// The node's directory: resolves session ids, user names and group names to
+/// actors, creates sessions and groups, and forgets them when they end.
+///
+/// Messages:
+/// - (create_atom, string user, optional lease as int64; -1 = default)
+///   → (session_ref, reply): a new session, or a failure (draining,
+///   max-sessions).
+/// - (lookup_atom, string session_id) → session_ref (handle empty when
+///   unknown); a found session's lease is renewed.
+/// - (group_atom, string name) → group_ref, creating the group when allowed.
+/// - (user_atom, string user) → vector<actor>: that user's sessions.
+/// - (drain_atom) — refuse new sessions; answer every waiting listener.
+/// - (stats_atom) → node_stats.
+caf::actor spawn_directory_actor(caf::actor_system& system,
+                                 std::shared_ptr<const settings> config);
+
+} // namespace herald

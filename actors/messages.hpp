@@ -1,0 +1,146 @@
+#pragma once
+
+// The one home of everything actors say to each other: atoms, message
+// structs (each with `inspect`, so it can cross nodes unchanged) and the
+// type-id block that registers them.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+namespace herald {
+
+// Atoms name the operation; CAF 0.17 atoms hold at most 10 characters.
+using create_atom = caf::atom_constant<caf::atom("create")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using group_atom = caf::atom_constant<caf::atom("group")>;
+using user_atom = caf::atom_constant<caf::atom("user")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using event_atom = caf::atom_constant<caf::atom("event")>;
+using listen_atom = caf::atom_constant<caf::atom("listen")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using touch_atom = caf::atom_constant<caf::atom("touch")>;
+using exit_atom = caf::atom_constant<caf::atom("exit")>;
+using presence_atom = caf::atom_constant<caf::atom("presence")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
+using lease_atom = caf::atom_constant<caf::atom("lease")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+/// An event as it travels between actors: its type and the JSON text of the
+/// object's remaining members, rendered once by whoever created the event
+/// (`"group":"lobby",...,"time":1700000000000}`). A session prefixes
+/// `{"type":…,"eid":N,` when it delivers, so a broadcast is rendered once.
+struct event {
+  std::string type;
+  std::string tail;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event& x) {
+  return f(caf::meta::type_name("herald.event"), x.type, x.tail);
+}
+
+/// A group-level resume point, as given in `join`'s `since`.
+struct since_point {
+  bool given = false;
+  std::uint64_t seq = 0;
+  std::string epoch;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, since_point& x) {
+  return f(caf::meta::type_name("herald.since_point"), x.given, x.seq, x.epoch);
+}
+
+/// The outcome of one command: `result_json` on success, else `error_code`
+/// (one of the contract's codes) and a message for humans.
+struct reply {
+  std::string error_code;
+  std::string error_message;
+  std::string result_json;
+
+  bool ok() const { return error_code.empty(); }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reply& x) {
+  return f(caf::meta::type_name("herald.reply"), x.error_code, x.error_message,
+           x.result_json);
+}
+
+inline reply make_result(std::string json) { return reply{{}, {}, std::move(json)}; }
+inline reply make_failure(std::string code, std::string message) {
+  return reply{std::move(code), std::move(message), {}};
+}
+
+/// What a session hands its listener: a JSON array of rendered events and
+/// the cursor to report (the last eid delivered, or the listener's own).
+struct delivery {
+  std::string events_json;
+  std::uint64_t cursor = 0;
+  std::size_t count = 0;
+  bool superseded = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivery& x) {
+  return f(caf::meta::type_name("herald.delivery"), x.events_json, x.cursor, x.count,
+           x.superseded);
+}
+
+/// A session as the directory knows it.
+struct session_ref {
+  caf::actor handle;
+  std::string id;
+  std::string user;
+  std::int64_t lease = 0; ///< seconds
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_ref& x) {
+  return f(caf::meta::type_name("herald.session_ref"), x.handle, x.id, x.user, x.lease);
+}
+
+/// A group as the directory resolves it; `failure` is set when the group may
+/// not be used (undeclared groups refused, or too many groups).
+struct group_ref {
+  caf::actor handle;
+  std::string name;
+  reply failure;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_ref& x) {
+  return f(caf::meta::type_name("herald.group_ref"), x.handle, x.name, x.failure);
+}
+
+/// Counts a node reports about itself (for /readyz, logs and metrics).
+struct node_stats {
+  std::uint64_t sessions = 0;
+  std::uint64_t groups = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
+  return f(caf::meta::type_name("herald.node_stats"), x.sessions, x.groups);
+}
+
+} // namespace herald
+
+CAF_BEGIN_TYPE_ID_BLOCK(herald, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(herald, (herald::event))
+  CAF_ADD_TYPE_ID(herald, (herald::since_point))
+  CAF_ADD_TYPE_ID(herald, (herald::reply))
+  CAF_ADD_TYPE_ID(herald, (herald::delivery))
+  CAF_ADD_TYPE_ID(herald, (herald::session_ref))
+  CAF_ADD_TYPE_ID(herald, (herald::group_ref))
+  CAF_ADD_TYPE_ID(herald, (herald::node_stats))
+  CAF_ADD_TYPE_ID(herald, (std::vector<std::string>))
+CAF_END_TYPE_ID_BLOCK(herald)

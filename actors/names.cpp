@@ -1,0 +1,154 @@
+#include "actors/names.hpp"
+
+#include <array>
+#include <mutex>
+#include <random>
+
+namespace herald {
+
+namespace {
+
+bool is_group_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+         || c == '_' || c == '.' || c == ':' || c == '/' || c == '-';
+}
+
+bool is_session_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+         || c == '_' || c == '-';
+}
+
+// One generator for the process, seeded from the OS; ids are made rarely
+// (once per session or group), so a mutex costs nothing measurable.
+std::uint64_t random_word() {
+  static std::mutex mutex;
+  static std::mt19937_64 generator{[] {
+    std::random_device device;
+    std::seed_seq seq{device(), device(), device(), device(), device(), device()};
+    return std::mt19937_64{seq};
+  }()};
+  std::lock_guard<std::mutex> guard{mutex};
+  return generator();
+}
+
+} // namespace
+
+bool is_valid_group_name(std::string_view s) {
+  if (s.empty() || s.size() > 128)
+    return false;
+  for (char c : s)
+    if (!is_group_char(c))
+      return false;
+  return true;
+}
+
+bool is_valid_session_id(std::string_view s) {
+  if (s.empty() || s.size() > 64)
+    return false;
+  for (char c : s)
+    if (!is_session_char(c))
+      return false;
+  return true;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t extra = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size())
+      return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Reject overlong forms, surrogates and values past U+10FFFF.
+    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
+        || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+      return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+bool is_valid_user_name(std::string_view s) {
+  if (s.empty() || !is_valid_utf8(s))
+    return false;
+  size_t code_points = 0;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c & 0xC0) != 0x80)
+      ++code_points;
+    if (c < 0x20 || c == 0x7F)
+      return false;
+  }
+  return code_points <= 64;
+}
+
+std::string sanitize_node_name(std::string_view node) {
+  std::string out;
+  for (char c : node) {
+    if (out.size() == 32)
+      break;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')
+      out.push_back(c);
+    else if (c == '_' || c == '.')
+      out.push_back('-');
+  }
+  if (out.empty())
+    out = "node";
+  return out;
+}
+
+std::string make_session_id(const std::string& sanitized_node) {
+  static constexpr std::string_view alphabet
+    = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string id = sanitized_node;
+  id.push_back('_');
+  for (int word = 0; word < 2; ++word) {
+    auto bits = random_word();
+    for (int k = 0; k < 11; ++k) {
+      id.push_back(alphabet[bits % 62]);
+      bits /= 62;
+    }
+  }
+  return id;
+}
+
+std::string_view node_of_session_id(std::string_view id) {
+  auto pos = id.find('_');
+  if (pos == std::string_view::npos)
+    return {};
+  return id.substr(0, pos);
+}
+
+std::string make_epoch() {
+  static constexpr std::string_view hex = "0123456789abcdef";
+  auto bits = random_word();
+  std::string out;
+  for (int k = 0; k < 12; ++k) {
+    out.push_back(hex[bits & 0xF]);
+    bits >>= 4;
+  }
+  return out;
+}
+
+} // namespace herald

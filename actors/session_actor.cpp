@@ -1,0 +1,196 @@
+#include "actors/session_actor.hpp"
+
+#include <map>
+
+#include "actors/event.hpp"
+#include "actors/messages.hpp"
+#include "actors/session_queue.hpp"
+
+namespace herald {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct session_state {
+  session_config config;
+  session_queue queue{2};
+  std::map<std::string, caf::actor> groups;
+  caf::actor listener;
+  std::uint64_t listener_cursor = 0;
+  std::uint64_t listener_max = 0;
+  clock_type::time_point last_touch;
+  bool draining = false; // answer every listen at once: the client should move
+  static inline const char* name = "herald.session";
+};
+
+using self_ptr = caf::stateful_actor<session_state>*;
+
+void touch(self_ptr self) { self->state.last_touch = clock_type::now(); }
+
+// Sends the waiting listener what follows its cursor (possibly nothing) and
+// forgets it; the lease clock starts again from now.
+void answer_listener(self_ptr self) {
+  auto& st = self->state;
+  if (!st.listener)
+    return;
+  delivery d;
+  d.cursor = st.listener_cursor;
+  d.count = st.queue.render_after(st.listener_cursor, st.listener_max, d.events_json, d.cursor);
+  self->demonitor(st.listener);
+  self->send(st.listener, deliver_atom::value, std::move(d));
+  st.listener = nullptr;
+  touch(self);
+}
+
+void supersede_listener(self_ptr self) {
+  auto& st = self->state;
+  delivery d;
+  d.events_json = "[]";
+  d.cursor = st.listener_cursor;
+  d.superseded = true;
+  self->demonitor(st.listener);
+  self->send(st.listener, deliver_atom::value, std::move(d));
+  st.listener = nullptr;
+}
+
+void leave_all(self_ptr self, const std::string& reason) {
+  for (const auto& [name, group] : self->state.groups)
+    self->send(group, leave_atom::value, caf::actor{self}, reason);
+  self->state.groups.clear();
+}
+
+void end_session(self_ptr self, const std::string& reason) {
+  auto& st = self->state;
+  leave_all(self, reason);
+  if (st.listener) {
+    self->send(st.listener, deliver_atom::value,
+               make_failure("unknown_session", "session " + st.config.id + " ended (" + reason + ")"));
+    st.listener = nullptr;
+  }
+  self->quit();
+}
+
+void arm_lease_timer(self_ptr self, clock_type::duration after) {
+  self->delayed_send(self, after, lease_atom::value);
+}
+
+void check_lease(self_ptr self) {
+  auto& st = self->state;
+  if (st.listener) {
+    // A waiting listener keeps the session alive; the clock restarts when it
+    // is answered, so checking again one lease later is enough.
+    arm_lease_timer(self, st.config.lease);
+    return;
+  }
+  auto expires = st.last_touch + st.config.lease;
+  auto now = clock_type::now();
+  if (now >= expires)
+    end_session(self, "expired");
+  else
+    arm_lease_timer(self, expires - now);
+}
+
+caf::behavior session_actor(self_ptr self, session_config config) {
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.queue = session_queue{st.config.queue_max};
+  touch(self);
+  arm_lease_timer(self, st.config.lease);
+  self->set_down_handler([self](const caf::down_msg& down) {
+    auto& st = self->state;
+    if (st.listener && down.source == st.listener.address()) {
+      // The listener gave up (timeout or client gone). Nothing is lost: the
+      // events stay queued until a cursor acknowledges them.
+      st.listener = nullptr;
+      touch(self);
+    }
+  });
+  return {
+    [self](event_atom, const event&) {
+      auto& st = self->state;
+      // Keep the message we received, not a copy of the event: broadcasts are
+      // shared by every queue that holds them.
+      st.queue.push(self->current_mailbox_element()->copy_content_to_message(), now_ms());
+      if (st.listener && st.queue.has_after(st.listener_cursor))
+        answer_listener(self);
+    },
+    [self](listen_atom, std::uint64_t cursor, std::uint64_t max, bool wait) {
+      auto& st = self->state;
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!sender)
+        return;
+      touch(self);
+      if (!st.queue.acknowledge(cursor)) {
+        self->send(sender, deliver_atom::value,
+                   make_failure("bad_request", "params.cursor: " + std::to_string(cursor)
+                                                 + " is past the last event ("
+                                                 + std::to_string(st.queue.last_eid()) + ")"));
+        return;
+      }
+      if (st.listener && st.listener != sender)
+        supersede_listener(self);
+      else if (st.listener)
+        self->demonitor(st.listener);
+      st.listener = sender;
+      st.listener_cursor = cursor;
+      st.listener_max = max;
+      if (!wait || st.draining || st.queue.has_after(cursor)) {
+        answer_listener(self);
+        return;
+      }
+      self->monitor(sender);
+    },
+    [self](join_atom, const std::string& name, const caf::actor& group,
+           const since_point& since) -> caf::result<reply> {
+      auto& st = self->state;
+      touch(self);
+      if (st.groups.count(name) == 0 && st.groups.size() >= st.config.max_groups)
+        return make_failure("forbidden", "session is already in "
+                                           + std::to_string(st.config.max_groups)
+                                           + " groups (max-groups-per-session)");
+      auto promise = self->make_response_promise<reply>();
+      self
+        ->request(group, std::chrono::seconds{30}, join_atom::value, caf::actor{self},
+                  st.config.user, since)
+        .then(
+          [self, name, group, promise](const reply& r) mutable {
+            if (r.ok())
+              self->state.groups.emplace(name, group);
+            promise.deliver(r);
+          },
+          [promise](const caf::error&) mutable {
+            promise.deliver(make_failure("unavailable", "group did not answer; retry"));
+          });
+      return promise;
+    },
+    [self](leave_atom, const std::string& name) -> reply {
+      auto& st = self->state;
+      touch(self);
+      auto i = st.groups.find(name);
+      if (i != st.groups.end()) {
+        self->send(i->second, leave_atom::value, caf::actor{self}, std::string{"leave"});
+        st.groups.erase(i);
+      }
+      return make_result("{\"ok\":true}");
+    },
+    [self](exit_atom) -> reply {
+      end_session(self, "exit");
+      return make_result("{\"ok\":true}");
+    },
+    [self](touch_atom) { touch(self); },
+    [self](lease_atom) { check_lease(self); },
+    [self](drain_atom) {
+      self->state.draining = true;
+      answer_listener(self);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_session_actor(caf::actor_system& system, session_config config) {
+  return system.spawn(session_actor, std::move(config));
+}
+
+} // namespace herald

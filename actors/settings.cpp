@@ -1,0 +1,61 @@
+#include "actors/settings.hpp"
+
+#include <set>
+
+namespace herald {
+
+const declared_group* settings::find_declared(const std::string& name) const {
+  for (const auto& g : groups)
+    if (g.name == name)
+      return &g;
+  return nullptr;
+}
+
+const declared_group* settings::find_declared_bit(std::uint64_t bit) const {
+  for (const auto& g : groups)
+    if (g.bit == bit)
+      return &g;
+  return nullptr;
+}
+
+std::string validate(const settings& s) {
+  if (s.lease.count() < 1)
+    return "lease must be at least 1 s";
+  if (s.max_lease < s.lease)
+    return "max-lease must not be below lease";
+  if (s.queue_max < 2)
+    return "queue-max must be at least 2 (an overflow event needs a slot)";
+  if (s.max_listen_timeout.count() > 120)
+    return "max-listen-timeout must be at most 120 s";
+  if (s.listen_timeout > s.max_listen_timeout)
+    return "listen-timeout must be at most 120 s";
+  if (s.heartbeat.count() < 1)
+    return "heartbeat must be at least 1 s";
+  if (s.max_body < 64)
+    return "max-body must be at least 64 bytes";
+  if (s.max_data < 1 || s.max_data > s.max_body)
+    return "max-data must be between 1 and max-body";
+  if (s.max_batch < 1)
+    return "max-batch must be at least 1";
+  if (s.listen_batch < 1)
+    return "listen-batch must be at least 1";
+  if (s.max_connections < 1)
+    return "max-connections must be at least 1";
+  if (s.io_threads < 1 || s.actor_threads < 1)
+    return "io-threads and actor-threads must be at least 1";
+  std::set<std::string> names;
+  std::set<std::uint64_t> bits;
+  for (const auto& g : s.groups) {
+    if (!names.insert(g.name).second)
+      return "group \"" + g.name + "\" is declared twice";
+    if (g.bit != 0) {
+      if ((g.bit & (g.bit - 1)) != 0)
+        return "group \"" + g.name + "\": bit must be a power of two";
+      if (!bits.insert(g.bit).second)
+        return "group \"" + g.name + "\": bit " + std::to_string(g.bit) + " is already taken";
+    }
+  }
+  return {};
+}
+
+} // namespace herald

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+/// A group named in the configuration file. Undeclared groups take their
+/// `notify` and `history` from the node-wide settings.
+struct declared_group {
+  std::string name;
+  std::uint64_t bit = 0; ///< 0 when the group has no bit; else a power of two.
+  std::string title;
+  bool notify = true;
+  std::size_t history = 100;
+};
+
+enum class log_level { debug, info, warn, error };
+
+/// Every setting of a node, with its default. Each field is named after the
+/// flag that sets it (`queue_max` <- `--queue-max`, `HERALD_QUEUE_MAX`, and
+/// `"queue-max"` in the config file). The contract fixes the first block; the
+/// second block holds the limits the contract leaves to us.
+struct settings {
+  // --- fixed by the contract -------------------------------------------------
+  std::string listen = "0.0.0.0:8080";
+  std::string node;  ///< defaults to a sanitized host name
+  std::string cluster_listen;
+  std::vector<std::string> peers;
+  std::string peers_dns;
+  std::string config; ///< path of the JSON config file, if any
+  std::vector<std::string> allow_origin; ///< empty = same origin only
+  std::string api_key;
+  bool jsonp = false;
+  log_level log = log_level::info; ///< `--log-level`
+  std::chrono::seconds lease{100};
+  std::chrono::seconds max_lease{3600};
+  std::size_t queue_max = 1000;
+  std::size_t history = 100;
+  bool notify_presence = true;
+  std::size_t notify_presence_max = 1000;
+  bool allow_undeclared_groups = true; ///< `--undeclared-groups allow|refuse`
+  std::size_t max_body = 1024 * 1024;
+  std::size_t max_data = 64 * 1024;
+  std::chrono::seconds heartbeat{15};
+  std::chrono::seconds listen_timeout{30};
+  std::chrono::seconds drain_timeout{10};
+  std::vector<declared_group> groups;
+
+  // --- limits the contract leaves open ----------------------------------------
+  std::chrono::seconds max_listen_timeout{120}; ///< upper bound of `timeout`
+  std::size_t max_batch = 100;              ///< commands in one batch request
+  std::size_t listen_batch = 1000;          ///< events in one listen reply
+  std::size_t max_groups_per_session = 256;
+  std::size_t max_sessions = 100000;        ///< per node
+  std::size_t max_groups = 100000;          ///< per node
+  std::size_t max_connections = 19000;      ///< open TCP connections per node
+  std::size_t max_header = 8 * 1024;        ///< request line + headers
+  std::size_t max_requests_per_connection = 100000; ///< keep-alive reuse
+  std::chrono::seconds keepalive_timeout{60};   ///< idle keep-alive connection
+  std::chrono::seconds request_timeout{30};     ///< to receive one whole request
+  std::chrono::seconds group_idle_timeout{300}; ///< empty undeclared group lives on
+  unsigned io_threads = 2;
+  unsigned actor_threads = 2;
+
+  /// Returns the declared group of that name, or nullptr.
+  const declared_group* find_declared(const std::string& name) const;
+
+  /// Returns the declared group carrying that bit, or nullptr.
+  const declared_group* find_declared_bit(std::uint64_t bit) const;
+};
+
+/// Returns an empty string when `s` is consistent, else a message naming the
+/// first bad setting (e.g. "queue-max must be at least 2").
+std::string validate(const settings& s);
+
+} // namespace herald

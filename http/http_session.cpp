@@ -1,0 +1,195 @@
+#include "http/http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include "actors/log.hpp"
+#include "http/connection_registry.hpp"
+
+namespace herald {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+
+namespace {
+
+// Errors that only mean "the peer left" and need no log line.
+bool is_disconnect(beast::error_code ec) {
+  return ec == http::error::end_of_stream || ec == net::error::eof
+         || ec == net::error::connection_reset || ec == net::error::operation_aborted
+         || ec == beast::error::timeout || ec == net::error::broken_pipe
+         || ec == net::error::not_connected;
+}
+
+} // namespace
+
+http_session::http_session(net::ip::tcp::socket&& socket, server_context& ctx,
+                           connection_registry& registry)
+  : stream_(std::move(socket)), ctx_(ctx), registry_(registry) {
+  ++ctx_.open_connections;
+}
+
+http_session::~http_session() {
+  if (worker_)
+    caf::anon_send_exit(worker_, caf::exit_reason::user_shutdown);
+  if (registry_id_ != 0)
+    registry_.remove(registry_id_);
+  --ctx_.open_connections;
+}
+
+void http_session::run() {
+  registry_id_ = registry_.add(shared_from_this());
+  net::dispatch(stream_.get_executor(),
+                [self = shared_from_this()] { self->do_wait_for_request(); });
+}
+
+void http_session::reject() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->do_write(make_bare_error_response(503, "unavailable",
+                                            "node is at max-connections; retry elsewhere"));
+  });
+}
+
+void http_session::close_if_idle() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->idle_)
+      self->do_close();
+  });
+}
+
+// Phase one: wait (up to keepalive-timeout) for the first bytes of a request.
+// Phase two: the whole request must arrive within request-timeout.
+void http_session::do_wait_for_request() {
+  if (closed_)
+    return;
+  if (buffer_.size() > 0) {
+    do_read_request(); // a pipelined request is already here
+    return;
+  }
+  idle_ = true;
+  stream_.expires_after(ctx_.config->keepalive_timeout);
+  stream_.async_read_some(buffer_.prepare(4096),
+                          beast::bind_front_handler(&http_session::on_first_bytes,
+                                                    shared_from_this()));
+}
+
+void http_session::on_first_bytes(beast::error_code ec, std::size_t n) {
+  idle_ = false;
+  if (ec)
+    return do_close();
+  buffer_.commit(n);
+  do_read_request();
+}
+
+void http_session::do_read_request() {
+  parser_.emplace();
+  parser_->body_limit(ctx_.config->max_body);
+  parser_->header_limit(static_cast<std::uint32_t>(ctx_.config->max_header));
+  stream_.expires_after(ctx_.config->request_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    if (is_disconnect(ec) || closed_)
+      return do_close();
+    return answer_bad_request(ec);
+  }
+  handle_request(parser_->release());
+}
+
+void http_session::answer_bad_request(beast::error_code ec) {
+  if (ec == http::error::body_limit)
+    return do_write(make_bare_error_response(
+      413, "too_large", "body exceeds max-body " + std::to_string(ctx_.config->max_body)));
+  if (ec == http::error::header_limit)
+    return do_write(make_bare_error_response(
+      413, "too_large", "headers exceed max-header " + std::to_string(ctx_.config->max_header)));
+  log::debug("malformed request", {{"error", ec.message()}});
+  do_write(make_bare_error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
+}
+
+void http_session::handle_request(http_request req) {
+  ++requests_served_;
+  stream_.expires_never();
+  route(ctx_, std::move(req), shared_from_this());
+  if (worker_)
+    do_watch_peer();
+}
+
+void http_session::watch(caf::actor worker) { worker_ = std::move(worker); }
+
+void http_session::do_watch_peer() {
+  stream_.socket().async_wait(
+    net::ip::tcp::socket::wait_read,
+    [self = shared_from_this(), generation = watch_generation_](beast::error_code ec) {
+      self->on_peer_readable(ec, generation);
+    });
+}
+
+void http_session::on_peer_readable(beast::error_code ec, std::uint64_t generation) {
+  if (generation != watch_generation_ || ec == net::error::operation_aborted || closed_)
+    return;
+  char probe;
+  beast::error_code peek_ec;
+  auto n = stream_.socket().receive(net::buffer(&probe, 1), net::socket_base::message_peek,
+                                    peek_ec);
+  if (!ec && !peek_ec && n > 0)
+    return; // a pipelined request; it is read after this answer
+  // The client went away while its request actor worked: stop the actor now.
+  // Nothing is lost; undelivered events stay queued in the session.
+  if (worker_) {
+    caf::anon_send_exit(worker_, caf::exit_reason::user_shutdown);
+    worker_ = nullptr;
+  }
+  do_close();
+}
+
+void http_session::respond(http_response res) {
+  net::post(stream_.get_executor(),
+            [self = shared_from_this(), res = std::move(res)]() mutable {
+              self->on_response(std::move(res));
+            });
+}
+
+void http_session::on_response(http_response res) {
+  if (closed_)
+    return;
+  worker_ = nullptr;
+  ++watch_generation_;
+  beast::error_code ignored;
+  stream_.socket().cancel(ignored); // ends a pending peer watch
+  do_write(std::move(res));
+}
+
+void http_session::do_write(http_response res) {
+  if (ctx_.draining || requests_served_ >= ctx_.config->max_requests_per_connection)
+    res.keep_alive(false);
+  response_ = std::make_shared<http_response>(std::move(res));
+  bool keep_alive = response_->keep_alive();
+  stream_.expires_after(ctx_.config->request_timeout);
+  http::async_write(stream_, *response_,
+                    [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                      self->on_write(ec, keep_alive);
+                    });
+}
+
+void http_session::on_write(beast::error_code ec, bool keep_alive) {
+  response_.reset();
+  if (ec || !keep_alive)
+    return do_close();
+  do_wait_for_request();
+}
+
+void http_session::do_close() {
+  if (closed_)
+    return;
+  closed_ = true;
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+}
+
+} // namespace herald

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "http/router.hpp"
+#include "http/server_context.hpp"
+
+namespace herald {
+
+class connection_registry;
+
+/// One HTTP/1.1 connection: reads a request, routes it, writes the answer,
+/// and reads the next (keep-alive; pipelined requests wait in the bounded
+/// read buffer). Every handler runs on the connection's strand; actors reach
+/// it only through `respond`, which posts there.
+///
+/// While a request actor works (a long-poll), the connection watches the
+/// socket: a client that goes away kills the actor at once.
+class http_session : public responder, public std::enable_shared_from_this<http_session> {
+public:
+  http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx,
+               connection_registry& registry);
+  ~http_session() override;
+
+  /// Starts reading requests.
+  void run();
+
+  /// Answers 503 `unavailable` and closes (the node is at max-connections).
+  void reject();
+
+  /// Closes the connection if it waits for a next request (drain).
+  void close_if_idle();
+
+  void respond(http_response res) override;
+  void watch(caf::actor worker) override;
+
+private:
+  void do_wait_for_request();
+  void on_first_bytes(boost::beast::error_code ec, std::size_t n);
+  void do_read_request();
+  void on_read(boost::beast::error_code ec, std::size_t n);
+  void handle_request(http_request req);
+  void do_watch_peer();
+  void on_peer_readable(boost::beast::error_code ec, std::uint64_t generation);
+  void on_response(http_response res);
+  void do_write(http_response res);
+  void on_write(boost::beast::error_code ec, bool keep_alive);
+  void answer_bad_request(boost::beast::error_code ec);
+  void do_close();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  server_context& ctx_;
+  connection_registry& registry_;
+  std::uint64_t registry_id_ = 0;
+  std::shared_ptr<http_response> response_;
+  caf::actor worker_;
+  std::uint64_t watch_generation_ = 0;
+  std::size_t requests_served_ = 0;
+  bool idle_ = false;
+  bool closed_ = false;
+};
+
+} // namespace herald

@@ -1,0 +1,73 @@
+#include "http/listener.hpp"
+
+#include <boost/asio/strand.hpp>
+
+#include "actors/log.hpp"
+#include "http/http_session.hpp"
+
+namespace herald {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+listener::listener(net::io_context& ioc, server_context& ctx, connection_registry& registry)
+  : ioc_(ioc), acceptor_(net::make_strand(ioc)), ctx_(ctx), registry_(registry) {
+  // nop
+}
+
+std::string listener::open(const tcp::endpoint& endpoint) {
+  beast::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec)
+    return "open: " + ec.message();
+  acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (ec)
+    return "set reuse_address: " + ec.message();
+  acceptor_.bind(endpoint, ec);
+  if (ec)
+    return "bind " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + ": "
+           + ec.message();
+  acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return "listen: " + ec.message();
+  return {};
+}
+
+tcp::endpoint listener::local_endpoint() const {
+  beast::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void listener::run() { do_accept(); }
+
+void listener::close() {
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+}
+
+void listener::do_accept() {
+  acceptor_.async_accept(net::make_strand(ioc_),
+                         beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+}
+
+void listener::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open())
+    return;
+  if (ec) {
+    // Out of file descriptors, typically: log and keep accepting.
+    log::warn("accept failed", {{"error", ec.message()}});
+  } else {
+    socket.set_option(tcp::no_delay(true), ec);
+    auto session = std::make_shared<http_session>(std::move(socket), ctx_, registry_);
+    if (ctx_.open_connections > ctx_.config->max_connections)
+      session->reject();
+    else
+      session->run();
+  }
+  do_accept();
+}
+
+} // namespace herald

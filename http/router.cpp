@@ -1,0 +1,123 @@
+#include "http/router.hpp"
+
+#include <array>
+#include <string_view>
+
+#include "http/endpoints.hpp"
+#include "http/query_string.hpp"
+
+namespace herald {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+struct known_path {
+  std::string_view path;
+  std::string_view allow; // for 405 and preflight answers
+};
+
+constexpr std::array<known_path, 5> known_paths{{
+  {"/v1/rpc", "GET, POST, OPTIONS"},
+  {"/v1/listen", "GET, OPTIONS"},
+  {"/v1/publish", "POST, OPTIONS"},
+  {"/healthz", "GET, OPTIONS"},
+  {"/readyz", "GET, OPTIONS"},
+}};
+
+const known_path* find_path(std::string_view path) {
+  for (const auto& p : known_paths)
+    if (p.path == path)
+      return &p;
+  return nullptr;
+}
+
+void add_cors(const server_context& ctx, std::string_view origin, std::string_view host,
+              http_response& res) {
+  auto value = ctx.cors.allow_origin_value(origin, host);
+  if (value.empty())
+    return;
+  res.set(http::field::access_control_allow_origin, value);
+  if (!ctx.cors.is_wildcard())
+    res.set(http::field::vary, "Origin");
+}
+
+http_response preflight(const server_context& ctx, const http_request& req,
+                        const known_path& path, std::string_view origin, std::string_view host) {
+  if (!origin.empty() && ctx.cors.check(origin, host) == cors_policy::verdict::refused)
+    return make_error_response(req, "forbidden", "origin is not allowed (--allow-origin)");
+  http_response res{http::status::no_content, req.version()};
+  res.set(http::field::server, "herald");
+  res.set(http::field::allow, path.allow);
+  if (!origin.empty()) {
+    res.set(http::field::access_control_allow_methods, path.allow);
+    res.set(http::field::access_control_allow_headers,
+            "Content-Type, Authorization, Last-Event-ID");
+    res.set(http::field::access_control_max_age, "600");
+  }
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+} // namespace
+
+void route(server_context& ctx, http_request req, std::shared_ptr<responder> out) {
+  auto [path, query] = split_target(req.target());
+  std::string origin{req[http::field::origin]};
+  std::string host{req[http::field::host]};
+  finisher finish = [&ctx, out, origin, host](http_response res) {
+    add_cors(ctx, origin, host, res);
+    out->respond(std::move(res));
+  };
+  const auto* known = find_path(path);
+  if (known == nullptr) {
+    finish(make_error_response(req, "not_found", "no such path: " + std::string{path}));
+    return;
+  }
+  if (req.method() == http::verb::options) {
+    auto res = preflight(ctx, req, *known, origin, host);
+    if (res.result() == http::status::no_content)
+      add_cors(ctx, origin, host, res);
+    out->respond(std::move(res));
+    return;
+  }
+  auto method_not_allowed = [&] {
+    auto res = make_json_response(
+      req, 405, error_body("bad_request", std::string{req.method_string()} + " is not allowed on "
+                                            + std::string{path}));
+    res.set(http::field::allow, known->allow);
+    finish(std::move(res));
+  };
+  if (path == "/healthz") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head)
+      return method_not_allowed();
+    finish(make_json_response(req, 200, "{\"ok\":true}"));
+  } else if (path == "/readyz") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head)
+      return method_not_allowed();
+    if (ctx.draining)
+      finish(make_json_response(req, 503,
+                                "{\"ready\":false,\"error\":{\"code\":\"unavailable\",\"message\":"
+                                "\"node is draining\"}}"));
+    else
+      finish(make_json_response(req, 200, "{\"ready\":true}"));
+  } else if (path == "/v1/rpc") {
+    if (req.method() == http::verb::post)
+      serve_rpc_post(ctx, req, *out, finish);
+    else if (req.method() == http::verb::get)
+      serve_rpc_jsonp(ctx, req, query, *out, finish);
+    else
+      method_not_allowed();
+  } else if (path == "/v1/listen") {
+    if (req.method() != http::verb::get)
+      return method_not_allowed();
+    serve_listen(ctx, req, query, *out, finish);
+  } else if (path == "/v1/publish") {
+    if (req.method() != http::verb::post)
+      return method_not_allowed();
+    serve_publish(ctx, req, *out, finish);
+  }
+}
+
+} // namespace herald

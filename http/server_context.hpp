@@ -1,0 +1,34 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "actors/command_actor.hpp"
+#include "actors/settings.hpp"
+#include "http/cors.hpp"
+
+namespace herald {
+
+/// What every connection of a node shares: immutable settings and handles,
+/// plus two atomics. No actor state lives here.
+struct server_context {
+  server_context(caf::actor_system& system, std::shared_ptr<const settings> config,
+                 caf::actor directory)
+    : system(system),
+      config(config),
+      commands{directory, config},
+      cors(config->allow_origin) {
+    // nop
+  }
+
+  caf::actor_system& system;
+  std::shared_ptr<const settings> config;
+  command_context commands;
+  cors_policy cors;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> open_connections{0};
+};
+
+} // namespace herald

@@ -1,0 +1,100 @@
+// SIGTERM drains: readiness false, new sessions refused, pending long-polls
+// answered, exit 0 within --drain-timeout.
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import {
+  assertError, bounded, call, describe, enter, listen, request, rpc, startHerald, test, uniq,
+} from './lib/herald.mjs';
+
+/**
+ * Opens a connection that is in the middle of sending a request (headers sent,
+ * body incomplete), so the draining server has a connection left and keeps running
+ * until --drain-timeout; returns the socket.
+ */
+function holdHalfSentRequest(herald) {
+  return bounded(
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ host: herald.host, port: herald.port }, () => {
+        socket.write(`POST /v1/rpc HTTP/1.1\r\nHost: ${herald.host}:${herald.port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"meth`);
+        resolve(socket);
+      });
+      socket.on('error', () => {});
+      socket.once('error', reject);
+    }),
+    5_000,
+    'a connection to herald',
+  );
+}
+
+describe('drain on SIGTERM', () => {
+  test('SIGTERM: readyz turns 503, enter is unavailable, a pending long-poll is answered, exit code 0', async () => {
+    const herald = await startHerald(['--drain-timeout', '2']);
+    try {
+      const url = herald.url;
+      const ready = await request(herald, { path: '/readyz' });
+      assert.equal(ready.status, 200, ready.text);
+
+      const g = uniq('g');
+      const s = await enter(url, 'drainee', [g]);
+      const first = await listen(url, s, 0, 0);
+      const pending = listen(url, s, first.body.cursor, 60, { boundMs: 15_000 });
+      // A round trip on the session after the listen was sent, so that it is (almost
+      // surely) pending; either way it must be answered promptly once draining.
+      await call(url, 'ping', {});
+      const held = await holdHalfSentRequest(herald);
+
+      herald.terminate();
+
+      // Readiness turns false "at once"; we cannot know when the signal is handled,
+      // so poll until it does (bounded).
+      let readyz;
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        readyz = await request(herald, { path: '/readyz' });
+        if (readyz.status === 503) break;
+        assert.equal(readyz.status, 200, readyz.text);
+        assert.ok(Date.now() < deadline, '/readyz never turned 503 after SIGTERM');
+      }
+      assertError(readyz, 503, 'unavailable', '/readyz while draining');
+
+      const refused = await rpc(url, { id: 1, method: 'enter', params: { user: 'late' } });
+      assertError(refused, 503, 'unavailable', 'enter while draining');
+
+      const answered = await pending; // bounded at 15 s while its timeout is 60 s
+      assert.equal(answered.status, 200, `the pending long-poll must be answered: HTTP ${answered.status} ${answered.text}`);
+      assert.ok(Array.isArray(answered.body?.events), answered.text);
+
+      held.destroy();
+      const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM');
+      assert.deepEqual(exit, { code: 0, signal: null });
+    } finally {
+      await herald.stop();
+    }
+  });
+
+  test('an idle node exits 0 on SIGTERM', async () => {
+    const herald = await startHerald(['--drain-timeout', '2']);
+    try {
+      await enter(herald.url, 'someone', [uniq('g')]);
+      herald.terminate();
+      const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM');
+      assert.deepEqual(exit, { code: 0, signal: null });
+    } finally {
+      await herald.stop();
+    }
+  });
+
+  test('a node holding a half-sent request still exits 0 within --drain-timeout', async () => {
+    const herald = await startHerald(['--drain-timeout', '1']);
+    const held = await holdHalfSentRequest(herald);
+    try {
+      herald.terminate();
+      const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM');
+      assert.deepEqual(exit, { code: 0, signal: null });
+    } finally {
+      held.destroy();
+      await herald.stop();
+    }
+  });
+});

@@ -1,0 +1,565 @@
+// Black-box harness: starts the real `build/herald` binary and talks to it over
+// HTTP, exactly as a client would. No sleeps: every wait is on a condition (a log
+// line, a response, a process exit) and every wait is bounded so that a missing
+// condition fails the test instead of hanging it.
+
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { test as nodeTest } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const HERALD_BIN = process.env.HERALD_BIN || path.join(REPO, 'build', 'herald');
+
+/** Default bound for one HTTP exchange that should be answered at once. */
+export const ANSWER_BOUND_MS = 10_000;
+
+// ---------------------------------------------------------------------------
+// Bounded waiting
+
+/**
+ * Resolves like `promise`, or rejects with "timed out after … waiting for <what>"
+ * when it has not settled within `ms`. `onTimeout` runs first (e.g. to destroy a
+ * socket). The bound only limits waiting; tests never assert on durations.
+ */
+export function bounded(promise, ms, what, onTimeout) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      try {
+        onTimeout?.();
+      } finally {
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+let uniqCounter = 0;
+/** Returns a name unique within this test process, usable as group or user name. */
+export function uniq(prefix = 'x') {
+  uniqCounter += 1;
+  return `${prefix}-${process.pid}-${uniqCounter}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+// ---------------------------------------------------------------------------
+// Processes
+
+const liveServers = new Set();
+
+function cleanEnv(extra) {
+  // Tests are hermetic: HERALD_* settings of the caller's shell must not leak in.
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HERALD_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function writeConfig(configJson) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bb-'));
+  const file = path.join(dir, 'config.json');
+  fs.writeFileSync(file, typeof configJson === 'string' ? configJson : JSON.stringify(configJson, null, 2));
+  return { dir, file };
+}
+
+/**
+ * Spawns herald with `--listen 127.0.0.1:0 --log-level debug` plus `args` (and
+ * `--config <tmpfile>` when `configJson` is given) and resolves once a JSON log line
+ * with msg "listening" names the bound address. Rejects (with every log line) when
+ * the process exits first or nothing is heard within `startBoundMs`.
+ *
+ * Returns {url, host, port, proc, stop(), terminate(), exited, logs()}:
+ * - `terminate()` sends SIGTERM once; `exited` resolves to {code, signal}.
+ * - `stop()` terminates and awaits exit (SIGKILL after a bound); it throws when the
+ *   server had died on its own before, so a crash never goes unnoticed.
+ */
+export async function startHerald(args = [], { env = {}, configJson, startBoundMs = 15_000 } = {}) {
+  const config = configJson !== undefined ? writeConfig(configJson) : null;
+  const fullArgs = ['--listen', '127.0.0.1:0', '--log-level', 'debug'];
+  if (config) fullArgs.push('--config', config.file);
+  fullArgs.push(...args);
+
+  const lines = [];
+  const proc = spawn(HERALD_BIN, fullArgs, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = {
+    args: fullArgs,
+    proc,
+    lines,
+    logs: () => lines.join('\n'),
+    signaled: false,
+    exitInfo: null,
+  };
+
+  let onListening;
+  const listening = new Promise((resolve, reject) => {
+    onListening = { resolve, reject };
+  });
+
+  server.exited = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => {
+      server.exitInfo = { code, signal };
+      lines.push(`[harness] herald exited code=${code} signal=${signal}`);
+      liveServers.delete(server);
+      onListening.reject(
+        new Error(`herald exited (code=${code} signal=${signal}) before listening; args: ${fullArgs.join(' ')}\n${server.logs()}`),
+      );
+      resolve({ code, signal });
+    });
+  });
+  proc.on('error', (err) => {
+    lines.push(`[harness] spawn error: ${err.message}`);
+    onListening.reject(new Error(`cannot start ${HERALD_BIN}: ${err.message} (build it or set HERALD_BIN)`));
+  });
+
+  const consume = (stream, tag) => {
+    const rl = createInterface({ input: stream });
+    rl.on('line', (line) => {
+      lines.push(tag + line);
+      let entry;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (entry && entry.msg === 'listening' && typeof entry.addr === 'string') onListening.resolve(entry.addr);
+    });
+  };
+  consume(proc.stderr, '');
+  consume(proc.stdout, '[stdout] ');
+
+  server.terminate = () => {
+    if (!server.signaled && server.exitInfo === null) {
+      server.signaled = true;
+      proc.kill('SIGTERM');
+    }
+  };
+  server.stop = async () => {
+    liveServers.delete(server);
+    if (config) fs.rmSync(config.dir, { recursive: true, force: true });
+    if (server.exitInfo !== null && !server.signaled) {
+      throw new Error(
+        `herald died during the test (code=${server.exitInfo.code} signal=${server.exitInfo.signal})\n${tail(server)}`,
+      );
+    }
+    server.terminate();
+    try {
+      return await bounded(server.exited, 20_000, 'herald to exit after SIGTERM');
+    } catch (err) {
+      proc.kill('SIGKILL');
+      throw err;
+    }
+  };
+
+  let addr;
+  try {
+    addr = await bounded(listening, startBoundMs, `a "listening" log line from ${HERALD_BIN}`);
+  } catch (err) {
+    if (server.exitInfo === null) proc.kill('SIGKILL');
+    if (config) fs.rmSync(config.dir, { recursive: true, force: true });
+    err.message += `\n--- herald output ---\n${server.logs()}`;
+    throw err;
+  }
+  const colon = addr.lastIndexOf(':');
+  server.host = addr.slice(0, colon).replace(/^\[|\]$/g, '');
+  server.port = Number(addr.slice(colon + 1));
+  server.url = `http://${server.host}:${server.port}`;
+  liveServers.add(server);
+  return server;
+}
+
+/**
+ * Runs herald to completion (e.g. `--help` or a bad flag) and resolves to
+ * {code, signal, stdout, stderr}. A process still running after `boundMs` is killed
+ * and the promise rejects: such a command was expected to exit by itself.
+ */
+export async function runHerald(args, { env = {}, boundMs = 10_000 } = {}) {
+  const proc = spawn(HERALD_BIN, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => (stdout += d));
+  proc.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise((resolve, reject) => {
+    proc.on('error', reject);
+    proc.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  try {
+    return await bounded(done, boundMs, `herald ${args.join(' ')} to exit`);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    err.message += `\nstdout: ${stdout}\nstderr: ${stderr}`;
+    throw err;
+  }
+}
+
+function tail(server, n = 80) {
+  const shown = server.lines.slice(-n);
+  return `--- last ${shown.length} herald log lines (${server.url ?? 'not listening'}) ---\n${shown.join('\n')}`;
+}
+
+/**
+ * node:test's `test`, with a default timeout and, when the test fails, the tail of
+ * the log of every herald still running in this test file appended to the error.
+ */
+export function test(name, optionsOrFn, maybeFn) {
+  const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn;
+  const options = typeof optionsOrFn === 'function' ? {} : optionsOrFn;
+  return nodeTest(name, { timeout: 60_000, ...options }, async (t) => {
+    try {
+      await fn(t);
+    } catch (err) {
+      const servers = [...liveServers];
+      if (servers.length && err && typeof err === 'object') {
+        const extra = servers.map((s) => tail(s)).join('\n');
+        try {
+          err.message = `${err.message}\n${extra}`;
+        } catch {
+          /* read-only message: keep the original error */
+        }
+      }
+      throw err;
+    }
+  });
+}
+export { describe, before, after } from 'node:test';
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+/**
+ * One HTTP exchange on a fresh connection (no keep-alive, unless `agent` is given).
+ * `target` is the server base URL ("http://127.0.0.1:1234") or a server object.
+ * Resolves to {status, headers, text, body} where `body` is the parsed JSON (or
+ * undefined when the text is not JSON). Bounded by `boundMs`.
+ */
+export function request(target, { method = 'GET', path: reqPath = '/', headers = {}, body, boundMs = ANSWER_BOUND_MS, agent = false } = {}) {
+  const base = new URL(typeof target === 'string' ? target : target.url);
+  let req;
+  const exchange = new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
+    const hdrs = { ...headers };
+    if (payload !== undefined && !Object.keys(hdrs).some((h) => h.toLowerCase() === 'content-length'))
+      hdrs['Content-Length'] = payload.length;
+    req = http.request(
+      { host: base.hostname, port: base.port, method, path: reqPath, headers: hdrs, agent },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = undefined;
+          }
+          resolve({ status: res.statusCode, headers: res.headers, text, body: parsed, reusedSocket: req.reusedSocket, localPort: res.socket?.localPort });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+  return bounded(exchange, boundMs, `${method} ${reqPath}`, () => req?.destroy());
+}
+
+function describeResponse(r) {
+  return `HTTP ${r.status} ${r.text.length > 2000 ? r.text.slice(0, 2000) + '…' : r.text}`;
+}
+
+/** POSTs a command frame (object), a batch (array) or raw text to /v1/rpc. */
+export async function rpc(url, frameOrArray, { headers = {}, boundMs } = {}) {
+  const text = typeof frameOrArray === 'string' ? frameOrArray : JSON.stringify(frameOrArray);
+  const r = await request(url, {
+    method: 'POST',
+    path: '/v1/rpc',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: text,
+    boundMs,
+  });
+  assert.notEqual(r.body, undefined, `POST /v1/rpc answered something that is not JSON: ${describeResponse(r)}`);
+  return { status: r.status, headers: r.headers, body: r.body, text: r.text };
+}
+
+/** Calls `method` and returns its `result`, asserting HTTP 200 and a result frame. */
+export async function call(url, method, params = {}, { boundMs } = {}) {
+  const r = await rpc(url, { id: 1, method, params }, { boundMs });
+  assert.equal(r.status, 200, `${method} ${JSON.stringify(params)} failed: ${describeResponse(r)}`);
+  assert.ok(r.body && typeof r.body === 'object' && 'result' in r.body, `${method}: no result in ${r.text}`);
+  assert.equal(r.body.id, 1, `${method}: id not echoed in ${r.text}`);
+  return r.body.result;
+}
+
+/**
+ * Asserts `r` (from rpc/request) is an error reply with that HTTP status and code:
+ * body {error:{code,message}} (plus `id` for rpc frames), message a non-empty string.
+ */
+export function assertError(r, status, code, what = '') {
+  const shown = `${what} → HTTP ${r.status} ${r.text ?? JSON.stringify(r.body)}`;
+  assert.equal(r.status, status, `expected HTTP ${status} ${code}: ${shown}`);
+  assert.ok(r.body && typeof r.body === 'object' && r.body.error, `expected an error body: ${shown}`);
+  assert.equal(r.body.error.code, code, `expected error code ${code}: ${shown}`);
+  assert.equal(typeof r.body.error.message, 'string', `error.message must be a string: ${shown}`);
+  assert.ok(r.body.error.message.length > 0, `error.message must not be empty: ${shown}`);
+  assert.equal('result' in r.body, false, `an error reply carries no result: ${shown}`);
+}
+
+/** Calls `method` expecting an error; asserts status and code, returns the reply. */
+export async function callError(url, method, params, status, code) {
+  const r = await rpc(url, { id: 'e', method, params });
+  assertError(r, status, code, `${method} ${JSON.stringify(params)}`);
+  assert.equal(r.body.id, 'e', `id not echoed in error reply ${r.text}`);
+  return r;
+}
+
+/** Enters and returns the whole `enter` result. */
+export async function enterResult(url, user, groups, extra = {}) {
+  const params = { user, ...extra };
+  if (groups !== undefined) params.groups = groups;
+  const result = await call(url, 'enter', params);
+  assert.equal(typeof result.session, 'string', `enter returned no session: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** Enters and returns the session id. */
+export async function enter(url, user, groups, extra = {}) {
+  return (await enterResult(url, user, groups, extra)).session;
+}
+
+/**
+ * GET /v1/listen. Returns {status, headers, text, body}; `body` is the parsed JSON
+ * (undefined for a JSONP answer: use `text`). Bounded by timeout + 10 s.
+ */
+export function listen(url, session, cursor = 0, timeout = 0, { callback, headers, boundMs, extra = {} } = {}) {
+  const q = new URLSearchParams({ session, cursor: String(cursor), timeout: String(timeout), ...extra });
+  if (callback !== undefined) q.set('callback', callback);
+  return request(url, {
+    path: `/v1/listen?${q}`,
+    headers,
+    boundMs: boundMs ?? (Number(timeout) || 0) * 1000 + ANSWER_BOUND_MS,
+  });
+}
+
+/**
+ * A session's view of its event stream over GET /v1/listen. It keeps every event
+ * received, advances (and so acknowledges) the cursor, and checks the contract's
+ * eid rule on the way: each event's eid is the previous one + 1, except that an
+ * `overflow` event may jump ahead.
+ */
+export class Inbox {
+  constructor(url, session, { cursor = 0 } = {}) {
+    this.url = url;
+    this.session = session;
+    this.cursor = cursor;
+    this.events = [];
+  }
+
+  /** One listen with that server-side timeout (s); returns the new events. */
+  async poll(timeout = 1) {
+    const r = await listen(this.url, this.session, this.cursor, timeout);
+    assert.equal(r.status, 200, `listen failed: ${describeResponse(r)}`);
+    assert.ok(Array.isArray(r.body?.events), `listen: no events array in ${r.text}`);
+    let prev = this.cursor;
+    for (const e of r.body.events) {
+      assert.equal(typeof e.eid, 'number', `event without eid: ${JSON.stringify(e)}`);
+      if (e.type === 'overflow') assert.ok(e.eid > prev, `overflow eid ${e.eid} not after ${prev}`);
+      else assert.equal(e.eid, prev + 1, `eid jumped from ${prev} to ${e.eid} without overflow: ${r.text}`);
+      prev = e.eid;
+    }
+    const expectedCursor = r.body.events.length ? r.body.events.at(-1).eid : this.cursor;
+    assert.equal(r.body.cursor, expectedCursor, `listen cursor must be the last eid delivered: ${r.text}`);
+    this.events.push(...r.body.events);
+    this.cursor = r.body.cursor;
+    return r.body.events;
+  }
+
+  /**
+   * Polls (long-poll `timeout` s each) until an event received so far satisfies
+   * `pred`; returns it. Fails after `boundMs`, showing what did arrive.
+   */
+  async until(pred, { boundMs = 10_000, timeout = 1, what = 'a matching event' } = {}) {
+    const deadline = Date.now() + boundMs;
+    for (;;) {
+      const found = this.events.find(pred);
+      if (found) return found;
+      if (Date.now() > deadline)
+        assert.fail(`no ${what} within ${boundMs} ms; session ${this.session} received: ${JSON.stringify(this.events)}`);
+      await this.poll(timeout);
+    }
+  }
+
+  /** Events received before the first one satisfying `pred` (which must exist). */
+  before(pred) {
+    const i = this.events.findIndex(pred);
+    assert.ok(i >= 0, 'marker event not received');
+    return this.events.slice(0, i);
+  }
+}
+
+/** Predicate helpers for Inbox.until. */
+export const is = {
+  message: (group, data) => (e) => e.type === 'message' && e.group === group && (data === undefined || JSON.stringify(e.data) === JSON.stringify(data)),
+  join: (group, user) => (e) => e.type === 'join' && e.group === group && e.user === user,
+  leave: (group, user, reason) => (e) => e.type === 'leave' && e.group === group && e.user === user && (reason === undefined || e.reason === reason),
+  direct: (from, data) => (e) => e.type === 'direct' && e.from === from && (data === undefined || JSON.stringify(e.data) === JSON.stringify(data)),
+};
+
+/** Asserts that `obj` has exactly these keys (order free). */
+export function assertKeys(obj, keys, what = 'object') {
+  assert.deepEqual(Object.keys(obj).sort(), [...keys].sort(), `${what} keys: ${JSON.stringify(obj)}`);
+}
+
+/** Asserts that `t` is a plausible server timestamp: ms since the Unix epoch. */
+export function assertTime(t, what = 'time') {
+  assert.equal(typeof t, 'number', `${what} must be a number, got ${JSON.stringify(t)}`);
+  assert.ok(Number.isInteger(t), `${what} must be whole milliseconds, got ${t}`);
+  // Milliseconds, not seconds: within a day of this machine's clock.
+  assert.ok(Math.abs(t - Date.now()) < 86_400_000, `${what} ${t} is not ms since the Unix epoch`);
+}
+
+/**
+ * A well-formed session id that no session has: same node prefix and length as a
+ * real one, different random part.
+ */
+export function unknownSessionLike(realSession) {
+  const cut = realSession.lastIndexOf('_');
+  const prefix = cut >= 0 ? realSession.slice(0, cut + 1) : '';
+  const randLen = realSession.length - prefix.length;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let rand = '';
+  const bytes = crypto.randomBytes(randLen);
+  for (let i = 0; i < randLen; i++) rand += alphabet[bytes[i] % alphabet.length];
+  return prefix + rand;
+}
+
+// ---------------------------------------------------------------------------
+// Raw sockets
+
+/**
+ * Parses HTTP/1.1 responses out of `buf` (a Buffer). Returns {responses, rest}:
+ * complete responses ({status, headers, body}) and the unparsed remainder.
+ * `final` treats the end of the buffer as the end of a close-delimited body.
+ */
+export function parseResponses(buf, final = false) {
+  const responses = [];
+  let rest = buf;
+  for (;;) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const head = rest.subarray(0, end).toString('latin1').split('\r\n');
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(head[0]);
+    if (!m) throw new Error(`not an HTTP response: ${JSON.stringify(head[0])}`);
+    const headers = {};
+    for (const line of head.slice(1)) {
+      const c = line.indexOf(':');
+      if (c > 0) headers[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
+    }
+    let bodyStart = end + 4;
+    let body;
+    let consumed;
+    if (headers['transfer-encoding']?.toLowerCase().includes('chunked')) {
+      const parts = [];
+      let p = bodyStart;
+      let complete = false;
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n', p);
+        if (lineEnd < 0) break;
+        const size = parseInt(rest.subarray(p, lineEnd).toString('latin1'), 16);
+        if (Number.isNaN(size)) throw new Error('bad chunk size');
+        if (size === 0) {
+          const trailerEnd = rest.indexOf('\r\n\r\n', lineEnd);
+          if (trailerEnd < 0 && rest.length < lineEnd + 4) break;
+          consumed = trailerEnd >= 0 ? trailerEnd + 4 : lineEnd + 4;
+          complete = true;
+          break;
+        }
+        if (rest.length < lineEnd + 2 + size + 2) break;
+        parts.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
+        p = lineEnd + 2 + size + 2;
+      }
+      if (!complete) break;
+      body = Buffer.concat(parts);
+    } else if (headers['content-length'] !== undefined) {
+      const len = Number(headers['content-length']);
+      if (rest.length < bodyStart + len) break;
+      body = rest.subarray(bodyStart, bodyStart + len);
+      consumed = bodyStart + len;
+    } else if (Number(m[1]) === 204 || Number(m[1]) === 304) {
+      body = Buffer.alloc(0);
+      consumed = bodyStart;
+    } else {
+      if (!final) break;
+      body = rest.subarray(bodyStart);
+      consumed = rest.length;
+    }
+    const text = body.toString('utf8');
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    responses.push({ status: Number(m[1]), headers, text, body: parsed });
+    rest = rest.subarray(consumed);
+  }
+  return { responses, rest };
+}
+
+/**
+ * Opens a raw TCP connection, writes `bytes` (string or Buffer) at once, and
+ * collects responses until `responses` complete ones arrived or the server closed
+ * the connection. Resolves to {responses, closed, error}. With `end: true` the
+ * client half-closes after writing. Bounded by `boundMs`.
+ */
+export function rawExchange(server, bytes, { responses: want = 1, end = false, boundMs = ANSWER_BOUND_MS } = {}) {
+  let socket;
+  const done = new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    let got = [];
+    let finished = false;
+    const finish = (closed, error) => {
+      if (finished) return;
+      finished = true;
+      if (closed) {
+        try {
+          got = got.concat(parseResponses(buf, true).responses);
+          buf = Buffer.alloc(0);
+        } catch {
+          /* garbage after the last response */
+        }
+      }
+      socket.destroy();
+      resolve({ responses: got, closed, error: error?.code ?? error?.message });
+    };
+    socket = net.connect({ host: server.host, port: server.port }, () => {
+      socket.write(bytes);
+      if (end) socket.end();
+    });
+    socket.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const parsed = parseResponses(buf);
+      got = got.concat(parsed.responses);
+      buf = parsed.rest;
+      if (got.length >= want) finish(false);
+    });
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.on('error', (err) => finish(true, err));
+  });
+  return bounded(done, boundMs, 'a raw-socket exchange', () => socket?.destroy());
+}
+
+/** Asserts the server answers /healthz with 200 on a fresh connection. */
+export async function assertAlive(server) {
+  assert.equal(server.exitInfo, null, `herald exited: ${JSON.stringify(server.exitInfo)}`);
+  const r = await request(server, { path: '/healthz' });
+  assert.equal(r.status, 200, `/healthz after abuse: ${describeResponse(r)}`);
+}
