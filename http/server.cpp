@@ -55,11 +55,8 @@ std::string server::start() {
   if (auto err = listener_->open(*endpoint); !err.empty())
     return err;
   listener_->run();
-  auto signals = std::make_shared<net::signal_set>(ioc_, SIGTERM, SIGINT);
-  signals->async_wait([this, signals](boost::system::error_code ec, int) {
-    if (!ec)
-      on_signal();
-  });
+  signals_ = std::make_shared<net::signal_set>(ioc_, SIGTERM, SIGINT);
+  await_signal();
   auto bound = listener_->local_endpoint();
   auto address = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                          : bound.address().to_string();
@@ -76,9 +73,25 @@ void server::wait() {
       t.join();
 }
 
+void server::await_signal() {
+  signals_->async_wait([this](boost::system::error_code ec, int) {
+    if (ec)
+      return;
+    if (ctx_.draining) {
+      log::info("second signal: exiting without waiting for the drain");
+      listener_->close();
+      ioc_.stop();
+      return;
+    }
+    on_signal();
+    await_signal();
+  });
+}
+
 // SIGTERM: readiness false at once, new sessions refused (the directory
 // answers `unavailable`), waiting long-polls answered, idle connections
-// closed; exit when no connection is left or at --drain-timeout.
+// closed. The node keeps answering (ready=false, Connection: close) for the
+// whole --drain-timeout, so that load balancers see it leave, then exits.
 void server::on_signal() {
   log::info("draining", {{"timeout_s", std::to_string(ctx_.config->drain_timeout.count())}});
   ctx_.draining = true;
@@ -88,7 +101,7 @@ void server::on_signal() {
 }
 
 void server::check_drained(std::chrono::steady_clock::time_point deadline) {
-  if (ctx_.open_connections == 0 || std::chrono::steady_clock::now() >= deadline) {
+  if (std::chrono::steady_clock::now() >= deadline) {
     log::info("drained", {{"open_connections", std::to_string(ctx_.open_connections.load())}});
     listener_->close();
     ioc_.stop();

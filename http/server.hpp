@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
 
 #include "http/connection_registry.hpp"
@@ -31,6 +32,7 @@ public:
   void wait();
 
 private:
+  void await_signal();
   void on_signal();
   void check_drained(std::chrono::steady_clock::time_point deadline);
 
@@ -38,6 +40,7 @@ private:
   server_context ctx_;
   connection_registry registry_;
   std::shared_ptr<listener> listener_;
+  std::shared_ptr<boost::asio::signal_set> signals_;
   std::vector<std::thread> threads_;
 };
 
