@@ -129,7 +129,7 @@ void run_enter(self_ptr self) {
     const auto& p = current(self).params;
     self
       ->request(self->state.context.directory, internal_timeout, create_atom::value, p.user,
-                p.lease ? *p.lease : std::int64_t{-1})
+                p.lease.has_value(), p.lease.value_or(0))
       .then(
         [self, groups = std::move(groups)](const session_ref& session, const reply& r) mutable {
           if (!r.ok()) {

@@ -29,8 +29,8 @@ struct directory_state {
 
 using self_ptr = caf::stateful_actor<directory_state>*;
 
-std::chrono::seconds clamp_lease(const settings& s, std::int64_t requested) {
-  if (requested < 0)
+std::chrono::seconds clamp_lease(const settings& s, bool given, std::int64_t requested) {
+  if (!given)
     return s.lease;
   auto lease = std::clamp<std::int64_t>(requested, 1, s.max_lease.count());
   return std::chrono::seconds{lease};
@@ -65,8 +65,9 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
   st.config = std::move(config);
   st.node = sanitize_node_name(st.config->node);
   self->set_down_handler([self](const caf::down_msg& down) { forget(self, down.source); });
+  ignore_strays(self);
   return {
-    [self](create_atom, const std::string& user, std::int64_t lease) {
+    [self](create_atom, const std::string& user, bool lease_given, std::int64_t lease) {
       auto& st = self->state;
       if (st.draining)
         return caf::make_message(session_ref{},
@@ -79,7 +80,7 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         sc.id = make_session_id(st.node);
       } while (st.sessions.count(sc.id) != 0);
       sc.user = user;
-      sc.lease = clamp_lease(*st.config, lease);
+      sc.lease = clamp_lease(*st.config, lease_given, lease);
       sc.queue_max = st.config->queue_max;
       sc.max_groups = st.config->max_groups_per_session;
       auto handle = spawn_session_actor(self->system(), sc);

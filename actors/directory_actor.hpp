@@ -12,8 +12,9 @@ namespace herald {
 /// actors, creates sessions and groups, and forgets them when they end.
 ///
 /// Messages:
-/// - (create_atom, string user, optional lease as int64; -1 = default)
-///   → (session_ref, reply): a new session, or a failure (draining,
+/// - (create_atom, string user, bool lease_given, int64 lease)
+///   → (session_ref, reply): a new session with the lease clamped into
+///   [1, max-lease] (the default when not given), or a failure (draining,
 ///   max-sessions).
 /// - (lookup_atom, string session_id) → session_ref (handle empty when
 ///   unknown); a found session's lease is renewed.

@@ -6,6 +6,7 @@
 
 #include "actors/event.hpp"
 #include "actors/history_ring.hpp"
+#include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/names.hpp"
 
@@ -124,6 +125,7 @@ caf::behavior group_actor(self_ptr self, group_config config) {
     if (session)
       remove_member(self, session, "expired");
   });
+  ignore_strays(self);
   arm_idle_timer(self);
   return {
     [self](join_atom, const caf::actor& session, const std::string& user,
@@ -144,9 +146,9 @@ caf::behavior group_actor(self_ptr self, group_config config) {
       }
       return make_result(join_result(self, since, recovered));
     },
-    [self](leave_atom, const caf::actor& session, const std::string& reason) -> reply {
+    // Sent without a request: a reply here would travel back as a stray message.
+    [self](leave_atom, const caf::actor& session, const std::string& reason) {
       remove_member(self, session, reason);
-      return make_result("{\"ok\":true}");
     },
     [self](publish_atom, const std::string& from, const std::string& data_json) -> std::uint64_t {
       auto& st = self->state;

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <utility>
 
+#include <caf/all.hpp>
+
 #include "actors/settings.hpp"
 
 namespace herald::log {
@@ -38,3 +40,29 @@ inline void error(std::string_view m, std::initializer_list<field> f = {}) {
 }
 
 } // namespace herald::log
+
+namespace herald {
+
+/// Makes a long-lived actor survive what it did not expect: an unexpected
+/// message is logged and dropped, and an error message (by CAF 0.17's
+/// default, fatal) is logged and ignored. A stray message must never take a
+/// group or a session down with it.
+template <class Self>
+void ignore_strays(Self* self) {
+  self->set_default_handler(
+    [self](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
+      log::warn("unexpected message dropped",
+                {{"actor", self->name()},
+                 {"message", caf::to_string(view.copy_content_to_message())}});
+      // A requester deserves an answer; anyone else gets none, so that the
+      // drop cannot bounce back and forth.
+      if (self->current_message_id().is_request())
+        return caf::sec::unexpected_message;
+      return caf::delegated<caf::message>{};
+    });
+  self->set_error_handler([self](caf::error& err) {
+    log::warn("error message ignored", {{"actor", self->name()}, {"error", self->system().render(err)}});
+  });
+}
+
+} // namespace herald

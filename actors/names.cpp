@@ -93,11 +93,15 @@ bool is_valid_user_name(std::string_view s) {
   if (s.empty() || !is_valid_utf8(s))
     return false;
   size_t code_points = 0;
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
     if ((c & 0xC0) != 0x80)
       ++code_points;
+    // Control characters are C0 (U+0000-U+001F), DEL, and C1 (U+0080-U+009F,
+    // encoded as C2 80 .. C2 9F): all of Unicode category Cc.
     if (c < 0x20 || c == 0x7F)
+      return false;
+    if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F)
       return false;
   }
   return code_points <= 64;

@@ -22,8 +22,9 @@ bool is_valid_utf8(std::string_view s);
 /// nothing is left), so that it can lead a session id.
 std::string sanitize_node_name(std::string_view node);
 
-/// Returns a fresh session id `<node>_<22 random base62 chars>` (about 131
-/// bits of entropy: ids are capabilities and must not be guessable).
+/// Returns a fresh session id `<node>_<22 random base62 chars>` (128 bits of
+/// entropy, two 64-bit draws of 11 chars each: ids are capabilities and must
+/// not be guessable).
 std::string make_session_id(const std::string& sanitized_node);
 
 /// Returns the node part of a session id made by make_session_id, or an empty

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "actors/event.hpp"
+#include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/session_queue.hpp"
 
@@ -96,6 +97,7 @@ caf::behavior session_actor(self_ptr self, session_config config) {
   st.config = std::move(config);
   st.queue = session_queue{st.config.queue_max};
   touch(self);
+  ignore_strays(self);
   arm_lease_timer(self, st.config.lease);
   self->set_down_handler([self](const caf::down_msg& down) {
     auto& st = self->state;

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "actors/names.hpp"
+
 namespace herald {
 
 const declared_group* settings::find_declared(const std::string& name) const {
@@ -27,8 +29,11 @@ std::string validate(const settings& s) {
     return "queue-max must be at least 2 (an overflow event needs a slot)";
   if (s.max_listen_timeout.count() > 120)
     return "max-listen-timeout must be at most 120 s";
+  if (s.listen_timeout.count() < 0)
+    return "listen-timeout must not be negative";
   if (s.listen_timeout > s.max_listen_timeout)
-    return "listen-timeout must be at most 120 s";
+    return "listen-timeout must be at most " + std::to_string(s.max_listen_timeout.count())
+           + " s";
   if (s.heartbeat.count() < 1)
     return "heartbeat must be at least 1 s";
   if (s.max_body < 64)
@@ -46,6 +51,8 @@ std::string validate(const settings& s) {
   std::set<std::string> names;
   std::set<std::uint64_t> bits;
   for (const auto& g : s.groups) {
+    if (!is_valid_group_name(g.name))
+      return "group \"" + g.name + "\": name must be 1-128 chars of [A-Za-z0-9_.:/-]";
     if (!names.insert(g.name).second)
       return "group \"" + g.name + "\" is declared twice";
     if (g.bit != 0) {

@@ -150,12 +150,9 @@ void serve_rpc_jsonp(server_context& ctx, const http_request& req, std::string_v
   }
   auto parsed = std::make_shared<body_outcome>(parse_rpc_body(*q, *ctx.config));
   if (parsed->failure) {
-    if (callback)
-      finish(make_jsonp_response(req, *callback,
-                                 render_reply_frame({}, false, *parsed->failure)));
-    else
-      finish(make_error_response(req, parsed->failure->error_code,
-                                 parsed->failure->error_message));
+    // An unusable `q` is the caller's bug, not a reply to hand the callback.
+    finish(make_error_response(req, parsed->failure->error_code,
+                               "q: " + parsed->failure->error_message));
     return;
   }
   auto version = req.version();
@@ -250,6 +247,9 @@ void serve_publish(server_context& ctx, const http_request& req, responder& out,
   publish_request request;
   if (!body.contains("data"))
     return fail("bad_request", "data: required");
+  if (!nests_within(body["data"], max_data_depth))
+    return fail("bad_request", "data: nests deeper than " + std::to_string(max_data_depth)
+                                 + " levels");
   request.data = body["data"].dump();
   if (request.data.size() > config.max_data)
     return fail("too_large", "data: " + std::to_string(request.data.size())

@@ -84,22 +84,6 @@ std::optional<std::int64_t> to_signed(const json& v) {
   return std::nullopt;
 }
 
-// Returns true if `v` nests at most `limit` arrays/objects deep. Iterative
-// on purpose: this guards the recursive dump() against deep input.
-bool nests_within(const json& v, std::size_t limit) {
-  std::vector<std::pair<const json*, std::size_t>> pending{{&v, 0}};
-  while (!pending.empty()) {
-    auto [node, depth] = pending.back();
-    pending.pop_back();
-    if (!node->is_structured())
-      continue;
-    if (depth == limit)
-      return false;
-    for (const auto& child : *node)
-      pending.emplace_back(&child, depth + 1);
-  }
-  return true;
-}
 
 // Reads `session` (alias chatId).
 failure read_session(const json& params, bool required, std::string& out) {
@@ -441,6 +425,22 @@ body_outcome parse_rpc_body(std::string_view body, const settings& s) {
   for (const auto& frame : parsed)
     out.commands.push_back(parse_command(frame, s));
   return out;
+}
+
+// Iterative on purpose: this guards the recursive dump() against deep input.
+bool nests_within(const json& v, std::size_t limit) {
+  std::vector<std::pair<const json*, std::size_t>> pending{{&v, 0}};
+  while (!pending.empty()) {
+    auto [node, depth] = pending.back();
+    pending.pop_back();
+    if (!node->is_structured())
+      continue;
+    if (depth == limit)
+      return false;
+    for (const auto& child : *node)
+      pending.emplace_back(&child, depth + 1);
+  }
+  return true;
 }
 
 } // namespace herald

@@ -21,6 +21,9 @@ namespace herald {
 /// an unbounded depth (a 1 MiB body of `[[[[…`) would overflow the stack.
 constexpr std::size_t max_data_depth = 64;
 
+/// Returns true if `v` nests at most `limit` arrays/objects deep.
+bool nests_within(const nlohmann::json& v, std::size_t limit);
+
 /// One parsed command; `failure` is set when the frame is unusable. `cmd.id`
 /// and `cmd.has_id` are filled whenever the frame had a valid scalar id, so
 /// that the error reply can echo it.

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -90,18 +92,24 @@ void server::await_signal() {
 
 // SIGTERM: readiness false at once, new sessions refused (the directory
 // answers `unavailable`), waiting long-polls answered, idle connections
-// closed. The node keeps answering (ready=false, Connection: close) for the
-// whole --drain-timeout, so that load balancers see it leave, then exits.
+// closed. The node keeps answering (ready=false, Connection: close) for a
+// grace of min(2 s, --drain-timeout) so that probes see it leave; after that
+// it exits as soon as no connection is open, and at --drain-timeout anyway.
 void server::on_signal() {
   log::info("draining", {{"timeout_s", std::to_string(ctx_.config->drain_timeout.count())}});
   ctx_.draining = true;
   caf::anon_send(ctx_.commands.directory, drain_atom::value);
   registry_.close_idle();
-  check_drained(std::chrono::steady_clock::now() + ctx_.config->drain_timeout);
+  auto now = std::chrono::steady_clock::now();
+  auto grace = std::min<std::chrono::steady_clock::duration>(ctx_.config->drain_timeout,
+                                                             std::chrono::seconds{2});
+  check_drained(now + grace, now + ctx_.config->drain_timeout);
 }
 
-void server::check_drained(std::chrono::steady_clock::time_point deadline) {
-  if (std::chrono::steady_clock::now() >= deadline) {
+void server::check_drained(std::chrono::steady_clock::time_point grace_end,
+                           std::chrono::steady_clock::time_point deadline) {
+  auto now = std::chrono::steady_clock::now();
+  if (now >= deadline || (now >= grace_end && ctx_.open_connections == 0)) {
     log::info("drained", {{"open_connections", std::to_string(ctx_.open_connections.load())}});
     listener_->close();
     ioc_.stop();
@@ -109,8 +117,8 @@ void server::check_drained(std::chrono::steady_clock::time_point deadline) {
   }
   registry_.close_idle(); // connections that finished a request since
   auto timer = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds{50});
-  timer->async_wait([this, timer, deadline](boost::system::error_code) {
-    check_drained(deadline);
+  timer->async_wait([this, timer, grace_end, deadline](boost::system::error_code) {
+    check_drained(grace_end, deadline);
   });
 }
 

@@ -34,7 +34,8 @@ public:
 private:
   void await_signal();
   void on_signal();
-  void check_drained(std::chrono::steady_clock::time_point deadline);
+  void check_drained(std::chrono::steady_clock::time_point grace_end,
+                     std::chrono::steady_clock::time_point deadline);
 
   boost::asio::io_context ioc_;
   server_context ctx_;
