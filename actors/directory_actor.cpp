@@ -65,6 +65,20 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
   st.config = std::move(config);
   st.node = sanitize_node_name(st.config->node);
   self->set_down_handler([self](const caf::down_msg& down) { forget(self, down.source); });
+  // Shutdown of the node: end every session and group with the same reason,
+  // so that the actor system can wait for all actors and exit clean.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    auto& st = self->state;
+    for (const auto& entry : st.sessions)
+      self->send_exit(entry.second.handle, msg.reason);
+    for (const auto& entry : st.groups)
+      self->send_exit(entry.second, msg.reason);
+    st.sessions.clear();
+    st.sessions_of_user.clear();
+    st.groups.clear();
+    st.names_of.clear();
+    self->quit(msg.reason);
+  });
   ignore_strays(self);
   return {
     [self](create_atom, const std::string& user, bool lease_given, std::int64_t lease) {

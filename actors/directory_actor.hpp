@@ -22,6 +22,8 @@ namespace herald {
 /// - (user_atom, string user) → vector<actor>: that user's sessions.
 /// - (drain_atom) — refuse new sessions; answer every waiting listener.
 /// - (stats_atom) → node_stats.
+/// An exit message (node shutdown) ends every session and group, then the
+/// directory.
 caf::actor spawn_directory_actor(caf::actor_system& system,
                                  std::shared_ptr<const settings> config);
 

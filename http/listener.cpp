@@ -1,5 +1,6 @@
 #include "http/listener.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "actors/log.hpp"
@@ -57,8 +58,13 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open())
     return;
   if (ec) {
-    // Out of file descriptors, typically: log and keep accepting.
+    // Out of file descriptors, typically. Retrying at once would spin on the
+    // same error; back off briefly so open connections can finish.
     log::warn("accept failed", {{"error", ec.message()}});
+    auto timer = std::make_shared<net::steady_timer>(acceptor_.get_executor(),
+                                                     std::chrono::milliseconds{100});
+    timer->async_wait([self = shared_from_this(), timer](beast::error_code) { self->do_accept(); });
+    return;
   } else {
     socket.set_option(tcp::no_delay(true), ec);
     auto session = std::make_shared<http_session>(std::move(socket), ctx_, registry_);

@@ -33,8 +33,6 @@ int main(int argc, char** argv) {
   caf_config.set("scheduler.max-threads", static_cast<size_t>(config->actor_threads));
   caf_config.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system system{caf_config};
-  // Sessions live by their leases; on exit we do not wait for them.
-  system.await_actors_before_shutdown(false);
 
   auto directory = spawn_directory_actor(system, config);
   {
@@ -45,7 +43,9 @@ int main(int argc, char** argv) {
     }
     front.wait();
   }
-  log::info("stopped");
+  // The directory ends every session and group; the actor system's
+  // destructor then waits for them, so nothing outlives main.
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+  log::info("stopped");
   return 0;
 }
