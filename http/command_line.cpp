@@ -1,22 +1,22 @@
 #include "http/command_line.hpp"
 
 #include "actors/names.hpp"
+#include "http/setting_flags.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <optional>
-#include <span>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 
 namespace herald {
@@ -30,318 +30,11 @@ using std::chrono::seconds;
 // /dev/zero) from eating the node's memory before the JSON parser objects.
 constexpr std::size_t max_config_file_bytes = std::size_t{16} * 1024 * 1024;
 
-// Timers add durations to now() in nanoseconds; capping at ~3 years keeps
-// that sum far from overflowing while allowing any sensible value.
-constexpr std::uint64_t max_duration_seconds = 100'000'000;
-
-constexpr std::uint64_t max_size = std::numeric_limits<std::size_t>::max();
-
-enum class value_kind {
-  text,
-  listen_address, // HOST:PORT, port 0 = any free port; empty allowed if optional
-  seed_address,   // HOST:PORT of another node, port 1-65535; empty = none
-  seed_list,      // comma-separated seed_address
-  list,           // comma-separated strings
-  boolean,        // on/off
-  duration,       // seconds, suffix s/m/h
-  size,           // bytes, suffix k/m
-  count,          // non-negative integer
-  level,          // log level
-  undeclared,     // allow/refuse
-};
-
-using field_ptr = std::variant<std::string settings::*, std::vector<std::string> settings::*,
-                               bool settings::*, seconds settings::*, std::size_t settings::*,
-                               unsigned settings::*, log_level settings::*>;
-
-struct flag_spec {
-  std::string_view name;
-  value_kind kind;
-  field_ptr field;
-  std::string_view placeholder; // after the flag in --help
-  std::string_view meaning;
-  std::string_view default_note = {}; // when the default value itself says little
-  bool optional = false;              // an empty address turns the feature off
-};
-
-using s = settings;
-const flag_spec contract_flags[] = {
-    {"listen", value_kind::listen_address, &s::listen, "ADDR:PORT",
-     "address for clients (port 0: any free port)"},
-    {"node", value_kind::text, &s::node, "NAME", "this node's name (cluster, session ids)",
-     "host name"},
-    {"cluster-listen", value_kind::listen_address, &s::cluster_listen, "ADDR:PORT",
-     "address other nodes connect to", "off", true},
-    {"peers", value_kind::seed_list, &s::peers, "HOST:PORT,...",
-     "other nodes' --cluster-listen addresses (static seeds)"},
-    {"peers-dns", value_kind::seed_address, &s::peers_dns, "NAME:PORT",
-     "seeds from DNS A records (e.g. a headless Service)"},
-    {"config", value_kind::text, &s::config, "FILE", "JSON file of settings and declared groups"},
-    {"allow-origin", value_kind::list, &s::allow_origin, "ORIGIN,...",
-     "origins allowed by CORS, SSE and WebSocket; * = any", "same origin"},
-    {"api-key", value_kind::text, &s::api_key, "KEY",
-     "POST /v1/publish requires Authorization: Bearer KEY"},
-    {"jsonp", value_kind::boolean, &s::jsonp, "[on|off]", "answer JSONP (bare --jsonp means on)"},
-    {"log-level", value_kind::level, &s::log, "LEVEL", "debug, info, warn or error"},
-    {"lease", value_kind::duration, &s::lease, "DURATION", "session lease when enter names none"},
-    {"max-lease", value_kind::duration, &s::max_lease, "DURATION",
-     "longest lease a client may ask"},
-    {"queue-max", value_kind::count, &s::queue_max, "N",
-     "events queued per session (then the oldest drop)"},
-    {"history", value_kind::count, &s::history, "N", "messages kept per group for recovery"},
-    {"notify-presence", value_kind::boolean, &s::notify_presence, "on|off",
-     "members see joins and leaves of undeclared groups"},
-    {"notify-presence-max", value_kind::count, &s::notify_presence_max, "N",
-     "larger groups stop announcing joins and leaves"},
-    {"undeclared-groups", value_kind::undeclared, &s::allow_undeclared_groups, "allow|refuse",
-     "may clients use groups the config does not declare"},
-    {"max-body", value_kind::size, &s::max_body, "SIZE", "largest request body"},
-    {"max-data", value_kind::size, &s::max_data, "SIZE",
-     "largest data of one message (serialized)"},
-    {"heartbeat", value_kind::duration, &s::heartbeat, "DURATION", "heartbeat interval on streams"},
-    {"listen-timeout", value_kind::duration, &s::listen_timeout, "DURATION",
-     "listen timeout when the client names none (max 120 s)"},
-    {"drain-timeout", value_kind::duration, &s::drain_timeout, "DURATION",
-     "after SIGTERM, exit within this"},
-};
-
-// The limits the contract leaves to us.
-const flag_spec limit_flags[] = {
-    {"max-listen-timeout", value_kind::duration, &s::max_listen_timeout, "DURATION",
-     "longer listen timeouts are cut to this (max 120 s)"},
-    {"max-batch", value_kind::count, &s::max_batch, "N", "commands in one batch request"},
-    {"listen-batch", value_kind::count, &s::listen_batch, "N", "events in one listen reply"},
-    {"max-groups-per-session", value_kind::count, &s::max_groups_per_session, "N",
-     "groups one session may join"},
-    {"max-sessions", value_kind::count, &s::max_sessions, "N", "sessions on this node"},
-    {"max-groups", value_kind::count, &s::max_groups, "N", "groups on this node"},
-    {"max-connections", value_kind::count, &s::max_connections, "N", "open TCP connections"},
-    {"max-header", value_kind::size, &s::max_header, "SIZE", "request line plus headers"},
-    {"max-requests-per-connection", value_kind::count, &s::max_requests_per_connection, "N",
-     "requests served on one keep-alive connection"},
-    {"keepalive-timeout", value_kind::duration, &s::keepalive_timeout, "DURATION",
-     "an idle keep-alive connection is closed after this"},
-    {"request-timeout", value_kind::duration, &s::request_timeout, "DURATION",
-     "time to receive one whole request"},
-    {"group-idle-timeout", value_kind::duration, &s::group_idle_timeout, "DURATION",
-     "an empty undeclared group lives this long"},
-    {"io-threads", value_kind::count, &s::io_threads, "N", "network threads"},
-    {"actor-threads", value_kind::count, &s::actor_threads, "N", "actor scheduler threads"},
-};
-
-const std::span<const flag_spec> all_flags[] = {contract_flags, limit_flags};
-
-// Indexed by log_level.
-constexpr std::string_view level_names[] = {"debug", "info", "warn", "error"};
-
-const flag_spec* find_flag(std::string_view name) {
-  for (auto section : all_flags)
-    for (const auto& flag : section)
-      if (flag.name == name)
-        return &flag;
-  return nullptr;
-}
-
 std::string env_name(std::string_view flag) {
   std::string out = "HERALD_";
   for (char c : flag)
     out.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   return out;
-}
-
-// Error messages quote the bad value as JSON so that they stay on one line
-// whatever bytes it holds.
-std::string quote(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string lower(std::string_view text) {
-  std::string out{text};
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::optional<std::uint64_t> parse_digits(std::string_view text) {
-  std::uint64_t out = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
-    return std::nullopt;
-  return out;
-}
-
-using suffix_table = std::initializer_list<std::pair<std::string_view, std::uint64_t>>;
-
-// Returns a JSON number as it is (config file), or text as digits times the
-// factor of the unit that follows them (everywhere); nullopt when the unit is
-// unknown or the product overflows.
-std::optional<std::uint64_t> to_number(const json& value, suffix_table suffixes) {
-  if (value.is_number_unsigned())
-    return value.get<std::uint64_t>();
-  if (!value.is_string())
-    return std::nullopt;
-  std::string_view text = value.get_ref<const std::string&>();
-  auto unit = text.find_first_not_of("0123456789");
-  auto number = parse_digits(text.substr(0, unit));
-  auto suffix = lower(unit == std::string_view::npos ? "" : text.substr(unit));
-  for (const auto& [name, factor] : suffixes)
-    if (number && suffix == name && *number <= std::numeric_limits<std::uint64_t>::max() / factor)
-      return *number * factor;
-  return std::nullopt;
-}
-
-std::optional<bool> to_bool(const json& value) {
-  if (value.is_boolean())
-    return value.get<bool>();
-  if (!value.is_string())
-    return std::nullopt;
-  auto text = lower(value.get_ref<const std::string&>());
-  if (text == "on" || text == "true" || text == "1" || text == "yes")
-    return true;
-  if (text == "off" || text == "false" || text == "0" || text == "no")
-    return false;
-  return std::nullopt;
-}
-
-std::optional<std::vector<std::string>> to_list(const json& value) {
-  std::vector<std::string> out;
-  auto add = [&out](std::string_view item) {
-    auto first = item.find_first_not_of(" \t");
-    if (first != std::string_view::npos)
-      out.emplace_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
-  };
-  if (value.is_array()) {
-    for (const auto& item : value) {
-      if (!item.is_string())
-        return std::nullopt;
-      add(item.get_ref<const std::string&>());
-    }
-    return out;
-  }
-  if (!value.is_string())
-    return std::nullopt;
-  std::string_view text = value.get_ref<const std::string&>();
-  for (std::size_t start = 0; start <= text.size();) {
-    auto comma = std::min(text.find(',', start), text.size());
-    add(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
-/// Returns true if `text` is HOST:PORT (IPv6 hosts in brackets) with a port
-/// between `min_port` and 65535.
-bool is_host_port(std::string_view text, unsigned min_port) {
-  auto colon = text.rfind(':');
-  if (colon == std::string_view::npos)
-    return false;
-  auto host = text.substr(0, colon);
-  auto port = parse_digits(text.substr(colon + 1));
-  if (!port || *port < min_port || *port > 65535 || text.size() - colon - 1 > 5)
-    return false;
-  bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
-  if (bracketed)
-    host = host.substr(1, host.size() - 2);
-  if (host.empty() || (!bracketed && host.find(':') != std::string_view::npos))
-    return false;
-  return std::all_of(host.begin(), host.end(), [bracketed](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'
-           || (bracketed && (c == ':' || c == '%'));
-  });
-}
-
-/// Sets the field of `flag` in `out` from `value` (a JSON string for flags and
-/// variables; any JSON from the file). Returns an empty string, or the tail of
-/// the error message: the quoted value and what it should have been.
-std::string apply(const flag_spec& flag, const json& value, settings& out) {
-  auto bad = [&value](std::string_view expected) {
-    return quote(value) + " is not " + std::string{expected};
-  };
-  switch (flag.kind) {
-    case value_kind::text:
-    case value_kind::listen_address:
-    case value_kind::seed_address: {
-      if (!value.is_string())
-        return bad("a string");
-      const auto& text = value.get_ref<const std::string&>();
-      bool may_be_empty = flag.kind == value_kind::seed_address || flag.optional;
-      if (flag.kind != value_kind::text && !(text.empty() && may_be_empty)
-          && !is_host_port(text, flag.kind == value_kind::seed_address ? 1 : 0))
-        return bad(flag.kind == value_kind::seed_address
-                       ? "HOST:PORT (port 1-65535; IPv6 as [::1]:8080)"
-                       : "ADDR:PORT (port 0-65535, 0 = any free port; IPv6 as [::1]:8080)");
-      out.*std::get<std::string settings::*>(flag.field) = text;
-      return {};
-    }
-    case value_kind::seed_list:
-    case value_kind::list: {
-      auto items = to_list(value);
-      if (!items)
-        return bad("a comma-separated list or an array of strings");
-      if (flag.kind == value_kind::seed_list)
-        for (const auto& item : *items)
-          if (!is_host_port(item, 1))
-            return bad("a list of HOST:PORT (port 1-65535; IPv6 as [::1]:8080)");
-      out.*std::get<std::vector<std::string> settings::*>(flag.field) = std::move(*items);
-      return {};
-    }
-    case value_kind::boolean: {
-      auto on = to_bool(value);
-      if (!on)
-        return bad("on or off");
-      out.*std::get<bool settings::*>(flag.field) = *on;
-      return {};
-    }
-    case value_kind::undeclared: {
-      auto text = value.is_string() ? lower(value.get_ref<const std::string&>()) : "";
-      if (text != "allow" && text != "refuse")
-        return bad("allow or refuse");
-      out.*std::get<bool settings::*>(flag.field) = text == "allow";
-      return {};
-    }
-    case value_kind::level: {
-      auto text = value.is_string() ? lower(value.get_ref<const std::string&>()) : "";
-      const auto* found = std::find(std::begin(level_names), std::end(level_names),
-                                    text == "warning" ? "warn" : text);
-      if (found == std::end(level_names))
-        return bad("debug, info, warn or error");
-      out.*std::get<log_level settings::*>(flag.field)
-          = static_cast<log_level>(found - std::begin(level_names));
-      return {};
-    }
-    case value_kind::duration: {
-      auto n = to_number(value, {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}});
-      if (!n)
-        return bad("a duration (seconds, or with suffix s, m or h)");
-      if (*n > max_duration_seconds)
-        return bad("a duration of at most 100000000 s");
-      out.*std::get<seconds settings::*>(flag.field) = seconds{static_cast<seconds::rep>(*n)};
-      return {};
-    }
-    case value_kind::size: {
-      constexpr std::uint64_t k = 1024;
-      constexpr std::uint64_t m = k * k;
-      auto n = to_number(
-          value,
-          {{"", 1}, {"b", 1}, {"k", k}, {"kb", k}, {"kib", k}, {"m", m}, {"mb", m}, {"mib", m}});
-      if (!n || *n > max_size)
-        return bad("a size (bytes, or with suffix KiB or MiB)");
-      out.*std::get<std::size_t settings::*>(flag.field) = static_cast<std::size_t>(*n);
-      return {};
-    }
-    case value_kind::count: {
-      auto n = to_number(value, {{"", 1}});
-      const auto* narrow = std::get_if<unsigned settings::*>(&flag.field);
-      if (!n || *n > (narrow ? std::numeric_limits<unsigned>::max() : max_size))
-        return bad("a non-negative integer");
-      if (narrow)
-        out.*(*narrow) = static_cast<unsigned>(*n);
-      else
-        out.*std::get<std::size_t settings::*>(flag.field) = static_cast<std::size_t>(*n);
-      return {};
-    }
-  }
-  return "unknown kind of setting"; // unreachable: the switch covers every kind
 }
 
 // A declared group as read from the file; its history falls back to the
@@ -355,12 +48,12 @@ struct pending_group {
 /// string, or an error naming the entry and key, e.g. `groups[1].bit: ...`.
 std::string read_groups(const json& value, std::vector<pending_group>& out) {
   if (!value.is_array())
-    return "key \"groups\": " + quote(value) + " is not an array of groups";
+    return "key \"groups\": " + quote_value(value) + " is not an array of groups";
   for (std::size_t i = 0; i < value.size(); ++i) {
     const auto& entry = value[i];
     auto where = "groups[" + std::to_string(i) + "]";
     if (!entry.is_object())
-      return where + ": " + quote(entry) + " is not an object";
+      return where + ": " + quote_value(entry) + " is not an object";
     pending_group pending;
     auto& group = pending.group;
     for (const auto& element : entry.items()) {
@@ -368,7 +61,7 @@ std::string read_groups(const json& value, std::vector<pending_group>& out) {
       const auto& key = element.key();
       const auto& item = element.value();
       auto bad = [&](std::string_view expected) {
-        return where + "." + key + ": " + quote(item) + " is not " + std::string{expected};
+        return where + "." + key + ": " + quote_value(item) + " is not " + std::string{expected};
       };
       if (key == "name") {
         if (!item.is_string() || !is_valid_group_name(item.get_ref<const std::string&>()))
@@ -385,15 +78,15 @@ std::string read_groups(const json& value, std::vector<pending_group>& out) {
           return bad("a string");
         group.title = item.get<std::string>();
       } else if (key == "notify") {
-        auto notify = to_bool(item);
+        auto notify = parse_bool(item);
         if (!notify)
           return bad("true or false");
         group.notify = *notify;
       } else if (key == "history") {
-        auto history = to_number(item, {{"", 1}});
-        if (!history || *history > max_size)
+        auto history = parse_count(item);
+        if (!history)
           return bad("a non-negative integer");
-        group.history = static_cast<std::size_t>(*history);
+        group.history = *history;
         pending.history_given = true;
       } else {
         return where + ": key \"" + key + "\" is unknown (name, bit, title, notify, history)";
@@ -447,7 +140,7 @@ std::string load_file(const std::string& path, settings& out, std::vector<pendin
       error = "key \"config\" cannot be set in the config file";
     else if (flag == nullptr)
       error = "key \"" + key + "\" is unknown";
-    else if (auto tail = apply(*flag, value, out); !tail.empty())
+    else if (auto tail = apply_flag(*flag, value, out); !tail.empty())
       error = "key \"" + key + "\": " + tail;
     if (!error.empty())
       return where + error;
@@ -487,7 +180,7 @@ load_outcome load_settings(int argc, const char* const* argv,
     if (!outcome.error.empty())
       continue;
     if (arg.size() < 3 || arg.substr(0, 2) != "--") {
-      outcome.error = "unexpected argument " + quote(std::string{arg}) + "; see --help";
+      outcome.error = "unexpected argument " + quote_value(std::string{arg}) + "; see --help";
       continue;
     }
     auto equals = arg.find('=');
@@ -534,17 +227,17 @@ load_outcome load_settings(int argc, const char* const* argv,
     outcome.error = load_file(path, values, groups);
   if (!outcome.error.empty())
     return outcome;
-  for (auto section : all_flags)
+  for (auto section : flag_sections())
     for (const auto& flag : section) {
       auto variable = env_name(flag.name);
       if (auto text = read_env(variable))
-        if (auto tail = apply(flag, *text, values); !tail.empty()) {
+        if (auto tail = apply_flag(flag, *text, values); !tail.empty()) {
           outcome.error = variable + ": " + tail;
           return outcome;
         }
     }
   for (const auto& g : given)
-    if (auto tail = apply(*g.flag, g.value, values); !tail.empty()) {
+    if (auto tail = apply_flag(*g.flag, g.value, values); !tail.empty()) {
       outcome.error = "--" + std::string{g.flag->name} + ": " + tail;
       return outcome;
     }
@@ -580,7 +273,7 @@ std::string describe_default(const flag_spec& flag, const settings& defaults) {
         else if constexpr (std::is_same_v<type, seconds>)
           return std::to_string(value.count()) + "s";
         else if constexpr (std::is_same_v<type, log_level>)
-          return std::string{level_names[static_cast<std::size_t>(value)]};
+          return std::string{level_name(value)};
         else if (flag.kind == value_kind::size && value % (1024 * 1024) == 0)
           return std::to_string(value / (1024 * 1024)) + "MiB";
         else if (flag.kind == value_kind::size && value % 1024 == 0)
@@ -606,10 +299,13 @@ std::string help_text() {
         "Booleans: on|off. DURATION: seconds, or with suffix s, m, h (90, 2m).\n"
         "SIZE: bytes, or with suffix KiB, MiB (65536, 64KiB, 1M).\n"
         "\n";
-  const char* titles[] = {"Settings of the protocol [default]:\n", "\nLimits [default]:\n"};
-  for (std::size_t i = 0; i < std::size(all_flags); ++i) {
+  constexpr const char* titles[]
+      = {"Settings of the protocol [default]:\n", "\nLimits [default]:\n"};
+  static_assert(std::size(titles) == std::tuple_size_v<flag_table>, "one title per section");
+  const auto& sections = flag_sections();
+  for (std::size_t i = 0; i < std::size(titles); ++i) {
     out += titles[i];
-    for (const auto& flag : all_flags[i]) {
+    for (const auto& flag : sections[i]) {
       auto head = "  --" + std::string{flag.name} + " " + std::string{flag.placeholder};
       head.resize(std::max<std::size_t>(head.size() + 1, 36), ' ');
       out += head + "[" + describe_default(flag, defaults) + "] " + std::string{flag.meaning}

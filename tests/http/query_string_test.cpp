@@ -72,6 +72,12 @@ TEST(PercentDecode, RejectsTruncatedEscape) {
   EXPECT_FALSE(percent_decode("abc%4"));
 }
 
+TEST(PercentDecode, DoesNotReadPastTheEndOfItsInput) {
+  // The hex digits after the cut belong to someone else's memory.
+  std::string_view cut = std::string_view{"abc%41"}.substr(0, 5);
+  EXPECT_FALSE(percent_decode(cut));
+}
+
 TEST(PercentDecode, DoesNotDecodeTwice) {
   EXPECT_EQ(percent_decode("%2541"), "%41");
 }
