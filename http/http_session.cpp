@@ -53,7 +53,9 @@ void http_session::reject() {
 
 void http_session::close_if_idle() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
-    if (self->idle_)
+    // Only a keep-alive connection between requests: one just accepted is
+    // about to send its first request, which deserves an answer.
+    if (self->idle_ && self->requests_served_ > 0)
       self->do_close();
   });
 }

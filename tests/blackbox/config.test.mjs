@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  call, describe, enter, Inbox, is, listen, request, rpc, runHerald, startHerald, test, uniq,
+  call, describe, enter, Inbox, is, request, rpc, runHerald, startHerald, test, uniq,
 } from './lib/herald.mjs';
 
 /** Starts herald for the duration of `fn` and always stops it. */
@@ -19,8 +19,8 @@ async function withHerald(args, opts, fn) {
   }
 }
 
-/** Speaks `n` messages into a group a listener joined, then returns its first listen. */
-async function firstListenAfter(url, n) {
+/** Speaks `n` messages into a group a listener joined; returns what the listener received up to the last one. */
+async function eventsAfterSpeaking(url, n) {
   const g = uniq('g');
   const speaker = await enter(url, 'speaker', [g]);
   const listener = await enter(url, 'listener', [g]);
@@ -127,14 +127,14 @@ describe('config file', () => {
 
   test('HERALD_QUEUE_MAX overrides queue-max of the file', async () => {
     await withHerald([], { configJson: { 'queue-max': 100 }, env: { HERALD_QUEUE_MAX: '3' } }, async ({ url }) => {
-      const events = await firstListenAfter(url, 10);
+      const events = await eventsAfterSpeaking(url, 10);
       assert.equal(events[0].type, 'overflow', `queue-max 3 must overflow with 11 events: ${JSON.stringify(events)}`);
     });
   });
 
   test('--queue-max overrides HERALD_QUEUE_MAX', async () => {
     await withHerald(['--queue-max', '50'], { env: { HERALD_QUEUE_MAX: '3' } }, async ({ url }) => {
-      const events = await firstListenAfter(url, 10);
+      const events = await eventsAfterSpeaking(url, 10);
       assert.equal(events.some((e) => e.type === 'overflow'), false, JSON.stringify(events));
       assert.deepEqual(events.filter((e) => e.type === 'message').map((e) => e.data), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     });

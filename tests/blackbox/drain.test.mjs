@@ -27,6 +27,23 @@ function holdHalfSentRequest(herald) {
   );
 }
 
+/**
+ * Runs `exchange` (one HTTP request on a fresh connection) while the node drains,
+ * retrying when the connection is closed before any answer. A draining node closes
+ * idle connections, and one just accepted may count as idle (a known race, see the
+ * report); that is not what these tests are about, so they retry, bounded.
+ */
+async function duringDrain(exchange, what) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await exchange();
+    } catch (err) {
+      const reset = err.code === 'ECONNRESET' || /socket hang up/.test(err.message);
+      if (!reset || attempt >= 5) throw new Error(`${what}: ${err.message} (attempt ${attempt})`);
+    }
+  }
+}
+
 describe('drain on SIGTERM', () => {
   test('SIGTERM: readyz turns 503, enter is unavailable, a pending long-poll is answered, exit code 0', async () => {
     const herald = await startHerald(['--drain-timeout', '2']);
@@ -51,14 +68,14 @@ describe('drain on SIGTERM', () => {
       let readyz;
       const deadline = Date.now() + 10_000;
       for (;;) {
-        readyz = await request(herald, { path: '/readyz' });
+        readyz = await duringDrain(() => request(herald, { path: '/readyz' }), 'GET /readyz while draining');
         if (readyz.status === 503) break;
         assert.equal(readyz.status, 200, readyz.text);
         assert.ok(Date.now() < deadline, '/readyz never turned 503 after SIGTERM');
       }
       assertError(readyz, 503, 'unavailable', '/readyz while draining');
 
-      const refused = await rpc(url, { id: 1, method: 'enter', params: { user: 'late' } });
+      const refused = await duringDrain(() => rpc(url, { id: 1, method: 'enter', params: { user: 'late' } }), 'enter while draining');
       assertError(refused, 503, 'unavailable', 'enter while draining');
 
       const answered = await pending; // bounded at 15 s while its timeout is 60 s
@@ -79,6 +96,19 @@ describe('drain on SIGTERM', () => {
       await enter(herald.url, 'someone', [uniq('g')]);
       herald.terminate();
       const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM');
+      assert.deepEqual(exit, { code: 0, signal: null });
+    } finally {
+      await herald.stop();
+    }
+  });
+
+  test('an idle node exits on SIGTERM without waiting for a long --drain-timeout', async () => {
+    const herald = await startHerald(['--drain-timeout', '60']);
+    try {
+      await request(herald, { path: '/healthz' });
+      herald.terminate();
+      // No connection is left, so it must not wait the 60 s (bounded here at 15 s).
+      const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM with no connection left');
       assert.deepEqual(exit, { code: 0, signal: null });
     } finally {
       await herald.stop();

@@ -194,6 +194,38 @@ describe('errors', () => {
     }
   });
 
+  test('error messages name the offending field', async () => {
+    const s = await enter(url, 'named');
+    const cases = [
+      ['enter', {}, /user/],
+      ['enter', { user: 'x', lease: 'long' }, /lease/],
+      ['join', { session: s }, /group/],
+      ['speak', { session: s, group: 'g' }, /data/],
+      ['send', { session: s, data: 1 }, /\bto\b/],
+      ['listen', { session: s, cursor: 0, timeout: -1 }, /timeout/],
+      ['history', { session: s, group: 'g', limit: 'x' }, /limit/],
+      ['join', { session: 'bad session' }, /session/],
+    ];
+    for (const [method, params, field] of cases) {
+      const r = await rpc(url, { id: 1, method, params });
+      assert.equal(r.status, 400, `${method} ${JSON.stringify(params)}: ${r.text}`);
+      assert.match(r.body.error.message, field, `${method} ${JSON.stringify(params)}: ${r.text}`);
+    }
+  });
+
+  test('bad parameter types are bad_request: groups, since, to, data missing', async () => {
+    const s = await enter(url, 'types');
+    await callError(url, 'enter', { user: 'x', groups: 'lobby' }, 400, 'bad_request');
+    await callError(url, 'enter', { user: 'x', groups: -1 }, 400, 'bad_request');
+    await callError(url, 'enter', { user: 'x', groups: [1, 2] }, 400, 'bad_request');
+    await callError(url, 'join', { session: s, group: 'g', since: 5 }, 400, 'bad_request');
+    await callError(url, 'join', { session: s, group: 'g', since: { seq: 'x', epoch: 'e' } }, 400, 'bad_request');
+    await callError(url, 'send', { session: s, data: 1 }, 400, 'bad_request');
+    await callError(url, 'send', { session: s, to: 7, data: 1 }, 400, 'bad_request');
+    await callError(url, 'send', { session: s, to: 'types' }, 400, 'bad_request');
+    await callError(url, 'speak', { session: s, group: 'g' }, 400, 'bad_request');
+  });
+
   test('errors do not harm the session that made them', async () => {
     const g = uniq('g');
     const s = await enter(url, 'resilient', [g]);
@@ -202,5 +234,35 @@ describe('errors', () => {
     await callError(url, 'join', { session: s, group: 'bad name' }, 400, 'bad_request');
     await call(url, 'speak', { session: s, group: g, data: 'still fine' });
     await new Inbox(url, s).until(is.message(g, 'still fine'));
+  });
+});
+
+describe('node limits', () => {
+  test('more than --max-groups-per-session groups is forbidden', async () => {
+    const herald = await startHerald(['--max-groups-per-session', '2']);
+    try {
+      const url = herald.url;
+      await callError(url, 'enter', { user: 'many', groups: ['a', 'b', 'c'] }, 403, 'forbidden');
+      const s = await enter(url, 'many', ['a', 'b']);
+      await callError(url, 'join', { session: s, group: 'c' }, 403, 'forbidden');
+      assert.deepEqual(await call(url, 'leave', { session: s, group: 'b' }), { ok: true });
+      assert.equal((await call(url, 'join', { session: s, group: 'c' })).group, 'c');
+    } finally {
+      await herald.stop();
+    }
+  });
+
+  test('beyond --max-sessions enter is unavailable (503) until a session ends', async () => {
+    const herald = await startHerald(['--max-sessions', '2']);
+    try {
+      const url = herald.url;
+      const first = await enter(url, 'one');
+      await enter(url, 'two');
+      await callError(url, 'enter', { user: 'three' }, 503, 'unavailable');
+      await call(url, 'exit', { session: first });
+      await enter(url, 'three');
+    } finally {
+      await herald.stop();
+    }
   });
 });

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  after, assertAlive, assertError, before, call, describe, enter, Inbox, is, listen, rawExchange, request, startHerald,
-  test, uniq,
+  after, assertAlive, assertError, before, bounded, call, connectRaw, describe, enter, Inbox, is, listen, rawExchange,
+  request, startHerald, test, uniq,
 } from './lib/herald.mjs';
 
 describe('HTTP', () => {
@@ -13,7 +13,7 @@ describe('HTTP', () => {
   let url;
   let hostHeader;
   before(async () => {
-    herald = await startHerald(['--max-body', '4096']);
+    herald = await startHerald(['--max-body', '4096', '--max-data', '1024']);
     url = herald.url;
     hostHeader = `${herald.host}:${herald.port}`;
   });
@@ -165,5 +165,76 @@ describe('HTTP', () => {
   test('an HTTP/1.0 request is answered', async () => {
     const { responses } = await rawExchange(herald, 'GET /healthz HTTP/1.0\r\n\r\n', { responses: 1 });
     assert.equal(responses[0]?.status, 200, JSON.stringify(responses));
+  });
+});
+
+describe('HTTP connection limits', () => {
+  const get = (path) => `GET ${path} HTTP/1.1\r\nHost: herald.test\r\n\r\n`;
+
+  test('a keep-alive connection idle for --keepalive-timeout is closed by the server', async () => {
+    const herald = await startHerald(['--keepalive-timeout', '1']);
+    try {
+      const conn = await connectRaw(herald);
+      conn.send(get('/healthz'));
+      await conn.waitFor(1);
+      assert.equal(conn.responses[0].status, 200);
+      await bounded(conn.closed, 10_000, 'the idle connection to be closed');
+      conn.socket.destroy();
+    } finally {
+      await herald.stop();
+    }
+  });
+
+  test('a request that does not arrive whole within --request-timeout is cut off', async () => {
+    const herald = await startHerald(['--request-timeout', '1']);
+    try {
+      const conn = await connectRaw(herald);
+      conn.send(`POST /v1/rpc HTTP/1.1\r\nHost: herald.test\r\nContent-Length: 50\r\n\r\n{"method"`);
+      await bounded(conn.closed, 10_000, 'the slow request\'s connection to be closed');
+      for (const r of conn.responses) assert.ok(r.status >= 400, `a partial request was answered HTTP ${r.status}`);
+      conn.socket.destroy();
+      await assertAlive(herald);
+    } finally {
+      await herald.stop();
+    }
+  });
+
+  test('--max-requests-per-connection: the last allowed response says Connection: close and the connection ends', async () => {
+    const herald = await startHerald(['--max-requests-per-connection', '2']);
+    try {
+      const conn = await connectRaw(herald);
+      conn.send(get('/healthz') + get('/readyz') + get('/healthz'));
+      await bounded(conn.closed, 10_000, 'the connection to be closed after 2 requests');
+      assert.equal(conn.responses.length, 2, `answered ${conn.responses.length} requests`);
+      assert.deepEqual(conn.responses.map((r) => r.status), [200, 200]);
+      assert.equal(conn.responses[1].headers.connection?.toLowerCase(), 'close');
+      conn.socket.destroy();
+    } finally {
+      await herald.stop();
+    }
+  });
+
+  test('beyond --max-connections a new connection is answered 503 unavailable and closed', async () => {
+    const herald = await startHerald(['--max-connections', '2']);
+    const held = [];
+    try {
+      // Two connections that each completed a request are surely counted.
+      for (let i = 0; i < 2; i++) {
+        const conn = await connectRaw(herald);
+        held.push(conn);
+        conn.send(get('/healthz'));
+        await conn.waitFor(1);
+        assert.equal(conn.responses[0].status, 200);
+      }
+      const extra = await connectRaw(herald);
+      held.push(extra);
+      extra.send(get('/healthz'));
+      await bounded(extra.closed, 10_000, 'the extra connection to be closed');
+      assert.equal(extra.responses.length, 1, 'the extra connection gets an answer before it is closed');
+      assertError(extra.responses[0], 503, 'unavailable', 'connection beyond max-connections');
+    } finally {
+      for (const c of held) c.socket.destroy();
+      await herald.stop();
+    }
   });
 });

@@ -141,6 +141,26 @@ describe('overflow with --queue-max 5', () => {
     assert.equal(eids.at(-1), 21, 'the overflow event takes no eid of its own');
   });
 
+  test('an overflow after an acknowledgement counts only the events lost since, and takes the eid of the newest lost', async () => {
+    const g = uniq('g');
+    const speaker = await enter(url, 'speaker', [g]);
+    const listener = await enter(url, 'listener', [g]);
+    const inbox = new Inbox(url, listener);
+    await inbox.until(is.join(g, 'listener'));
+    const acked = inbox.cursor;
+    assert.deepEqual(await inbox.poll(0), [], 'nothing else queued'); // this listen acknowledges the join
+    for (let i = 1; i <= 10; i++) await call(url, 'speak', { session: speaker, group: g, data: i });
+    const got = await inbox.poll(0);
+    const overflow = got[0];
+    assert.equal(overflow?.type, 'overflow', JSON.stringify(got));
+    assert.equal(overflow.eid, acked + overflow.dropped,
+      `eids acked+1 … acked+dropped were lost (acked ${acked}, before: ${JSON.stringify(inbox.events.slice(0, -got.length))}, got: ${JSON.stringify(got)})`);
+    await inbox.until(is.message(g, 10));
+    const after = inbox.events.slice(inbox.events.indexOf(overflow));
+    const dropped = after.filter((e) => e.type === 'overflow').reduce((n, e) => n + e.dropped, 0);
+    assert.equal(after.filter((e) => e.type === 'message').length + dropped, 10, JSON.stringify(after));
+  });
+
   test('a listener that keeps up with a small queue loses nothing', async () => {
     const g = uniq('g');
     const speaker = await enter(url, 'speaker', [g]);

@@ -19,7 +19,7 @@ describe('rpc methods', () => {
   let herald;
   let url;
   before(async () => {
-    herald = await startHerald(['--max-lease', '50'], { configJson: config });
+    herald = await startHerald(['--max-lease', '200'], { configJson: config });
     url = herald.url;
   });
   after(async () => herald?.stop());
@@ -74,10 +74,15 @@ describe('rpc methods', () => {
   });
 
   test('enter honours a requested lease and clamps it into [1, max-lease]', async () => {
-    assert.equal((await enterResult(url, 'l', undefined, { lease: 7 })).lease, 7);
-    assert.equal((await enterResult(url, 'l', undefined, { lease: 0 })).lease, 1);
-    assert.equal((await enterResult(url, 'l', undefined, { lease: -5 })).lease, 1);
-    assert.equal((await enterResult(url, 'l', undefined, { lease: 1_000_000 })).lease, 50);
+    for (const [asked, granted] of [[7, 7], [1, 1], [200, 200], [0, 1], [-5, 1], [1_000_000, 200]]) {
+      const r = await enterResult(url, 'l', undefined, { lease: asked });
+      assert.equal(r.lease, granted, `enter with lease ${asked} must be granted ${granted}`);
+    }
+  });
+
+  test('enter accepts and ignores a token (v1 has no auth backend)', async () => {
+    const r = await enterResult(url, 'tok', ['lobby'], { token: 'anything' });
+    assert.equal(r.user, 'tok');
   });
 
   test('enter with a non-integer lease is bad_request', async () => {

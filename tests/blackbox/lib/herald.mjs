@@ -1,7 +1,16 @@
 // Black-box harness: starts the real `build/herald` binary and talks to it over
 // HTTP, exactly as a client would. No sleeps: every wait is on a condition (a log
 // line, a response, a process exit) and every wait is bounded so that a missing
-// condition fails the test instead of hanging it.
+// condition fails the test instead of hanging it. Tests never assert durations.
+//
+// Run (Node 20, no npm dependencies), from the repository root:
+//   node --test --test-concurrency=2 tests/blackbox/
+// HERALD_BIN overrides the binary (default <repo>/build/herald). Other HERALD_*
+// variables of the calling shell are not passed to the server.
+//
+// Requests go out on fresh connections (node:http, no agent) unless a test asks
+// for keep-alive: no idle pooled connection outlives a test, so a server stopped
+// with SIGTERM has nothing left to wait for.
 
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -14,6 +23,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const HERALD_BIN = process.env.HERALD_BIN || path.join(REPO, 'build', 'herald');
@@ -404,12 +414,12 @@ export class Inbox {
   }
 }
 
-/** Predicate helpers for Inbox.until. */
+/** Predicate helpers for Inbox.until; `data` is compared as JSON values (key order free). */
 export const is = {
-  message: (group, data) => (e) => e.type === 'message' && e.group === group && (data === undefined || JSON.stringify(e.data) === JSON.stringify(data)),
+  message: (group, data) => (e) => e.type === 'message' && e.group === group && (data === undefined || isDeepStrictEqual(e.data, data)),
   join: (group, user) => (e) => e.type === 'join' && e.group === group && e.user === user,
   leave: (group, user, reason) => (e) => e.type === 'leave' && e.group === group && e.user === user && (reason === undefined || e.reason === reason),
-  direct: (from, data) => (e) => e.type === 'direct' && e.from === from && (data === undefined || JSON.stringify(e.data) === JSON.stringify(data)),
+  direct: (from, data) => (e) => e.type === 'direct' && e.from === from && (data === undefined || isDeepStrictEqual(e.data, data)),
 };
 
 /** Asserts that `obj` has exactly these keys (order free). */
@@ -562,4 +572,57 @@ export async function assertAlive(server) {
   assert.equal(server.exitInfo, null, `herald exited: ${JSON.stringify(server.exitInfo)}`);
   const r = await request(server, { path: '/healthz' });
   assert.equal(r.status, 200, `/healthz after abuse: ${describeResponse(r)}`);
+}
+
+/**
+ * Opens a raw TCP connection and keeps parsing what the server sends. Returns
+ * {socket, responses, closed, waitFor(n, boundMs), send(bytes)}: `responses` fills
+ * as complete responses arrive; `closed` resolves when the server ends the
+ * connection; `waitFor(n)` resolves once n responses arrived (bounded).
+ */
+export async function connectRaw(server, { boundMs = 5_000 } = {}) {
+  const socket = net.connect({ host: server.host, port: server.port });
+  const conn = { socket, responses: [] };
+  let buf = Buffer.alloc(0);
+  const waiters = [];
+  const wake = () => {
+    for (const w of [...waiters]) if (conn.responses.length >= w.n || conn.isClosed) w.resolve();
+  };
+  conn.closed = new Promise((resolve) => {
+    const done = () => {
+      if (conn.isClosed) return;
+      conn.isClosed = true;
+      try {
+        conn.responses.push(...parseResponses(buf, true).responses);
+      } catch {
+        /* garbage after the last response */
+      }
+      wake();
+      resolve();
+    };
+    socket.on('end', done);
+    socket.on('close', done);
+    socket.on('error', done);
+  });
+  socket.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    const parsed = parseResponses(buf);
+    conn.responses.push(...parsed.responses);
+    buf = parsed.rest;
+    wake();
+  });
+  conn.send = (bytes) => socket.write(bytes);
+  conn.waitFor = (n, ms = ANSWER_BOUND_MS) => {
+    const p = new Promise((resolve) => {
+      const w = { n, resolve: () => { waiters.splice(waiters.indexOf(w), 1); resolve(); } };
+      waiters.push(w);
+      wake();
+    });
+    return bounded(p, ms, `${n} response(s) on a raw connection`).then(() => conn.responses);
+  };
+  await bounded(new Promise((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  }), boundMs, 'a TCP connection to herald');
+  return conn;
 }
