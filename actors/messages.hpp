@@ -32,6 +32,8 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+using end_atom = caf::atom_constant<caf::atom("end")>;
 
 /// An event as it travels between actors: its type and the JSON text of the
 /// object's remaining members, rendered once by whoever created the event
@@ -95,6 +97,42 @@ typename Inspector::result_type inspect(Inspector& f, delivery& x) {
            x.superseded);
 }
 
+/// One event as a stream carries it: its eid, type and JSON rendering.
+struct stream_event {
+  std::uint64_t eid = 0;
+  std::string type;
+  std::string json;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_event& x) {
+  return f(caf::meta::type_name("herald.stream_event"), x.eid, x.type, x.json);
+}
+
+/// What a session pushes to its stream sink: the events that follow what it
+/// pushed before, in eid order.
+struct stream_batch {
+  std::vector<stream_event> events;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_batch& x) {
+  return f(caf::meta::type_name("herald.stream_batch"), x.events);
+}
+
+/// Why a session stops feeding a sink: "superseded" (a newer stream or
+/// listen took over), "ended" (exit or lease expiry) or "draining" (the node
+/// shuts down: reconnect elsewhere).
+struct stream_end {
+  std::string reason;
+  std::string message;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_end& x) {
+  return f(caf::meta::type_name("herald.stream_end"), x.reason, x.message);
+}
+
 /// A session as the directory knows it.
 struct session_ref {
   caf::actor handle;
@@ -142,5 +180,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(herald, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(herald, (herald::session_ref))
   CAF_ADD_TYPE_ID(herald, (herald::group_ref))
   CAF_ADD_TYPE_ID(herald, (herald::node_stats))
+  CAF_ADD_TYPE_ID(herald, (herald::stream_event))
+  CAF_ADD_TYPE_ID(herald, (herald::stream_batch))
+  CAF_ADD_TYPE_ID(herald, (herald::stream_end))
   CAF_ADD_TYPE_ID(herald, (std::vector<std::string>))
 CAF_END_TYPE_ID_BLOCK(herald)

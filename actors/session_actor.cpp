@@ -20,6 +20,8 @@ struct session_state {
   caf::actor listener;
   std::uint64_t listener_cursor = 0;
   std::uint64_t listener_max = 0;
+  caf::actor sink;                 // the open stream, if any
+  std::uint64_t sink_position = 0; // last eid pushed to it
   clock_type::time_point last_touch;
   bool draining = false; // answer every listen at once: the client should move
   static inline const char* name = "herald.session";
@@ -38,6 +40,7 @@ void answer_listener(self_ptr self) {
   delivery d;
   d.cursor = st.listener_cursor;
   d.count = st.queue.render_after(st.listener_cursor, st.listener_max, d.events_json, d.cursor);
+  st.queue.mark_delivered(d.cursor);
   self->demonitor(st.listener);
   self->send(st.listener, deliver_atom::value, std::move(d));
   st.listener = nullptr;
@@ -55,6 +58,33 @@ void supersede_listener(self_ptr self) {
   st.listener = nullptr;
 }
 
+// Hands the sink everything after what it already has, in batches of a
+// bounded size, and counts it as delivered.
+void push_to_sink(self_ptr self) {
+  auto& st = self->state;
+  constexpr std::size_t batch_max = 256;
+  while (st.sink && st.queue.has_after(st.sink_position)) {
+    stream_batch batch;
+    st.queue.visit_after(st.sink_position, batch_max,
+                         [&](std::uint64_t eid, const std::string& type, std::string json) {
+                           batch.events.push_back(stream_event{eid, type, std::move(json)});
+                         });
+    st.sink_position = batch.events.back().eid;
+    st.queue.mark_delivered(st.sink_position);
+    self->send(st.sink, deliver_atom::value, std::move(batch));
+  }
+}
+
+void end_sink(self_ptr self, std::string reason, std::string message) {
+  auto& st = self->state;
+  if (!st.sink)
+    return;
+  self->demonitor(st.sink);
+  self->send(st.sink, end_atom::value, stream_end{std::move(reason), std::move(message)});
+  st.sink = nullptr;
+  touch(self);
+}
+
 void leave_all(self_ptr self, const std::string& reason) {
   for (const auto& [name, group] : self->state.groups)
     self->send(group, leave_atom::value, caf::actor{self}, reason);
@@ -64,11 +94,12 @@ void leave_all(self_ptr self, const std::string& reason) {
 void end_session(self_ptr self, const std::string& reason) {
   auto& st = self->state;
   leave_all(self, reason);
+  auto why = "session " + st.config.id + " ended (" + reason + ")";
   if (st.listener) {
-    self->send(st.listener, deliver_atom::value,
-               make_failure("unknown_session", "session " + st.config.id + " ended (" + reason + ")"));
+    self->send(st.listener, deliver_atom::value, make_failure("unknown_session", why));
     st.listener = nullptr;
   }
+  end_sink(self, "ended", why);
   self->quit();
 }
 
@@ -78,8 +109,8 @@ void arm_lease_timer(self_ptr self, clock_type::duration after) {
 
 void check_lease(self_ptr self) {
   auto& st = self->state;
-  if (st.listener) {
-    // A waiting listener keeps the session alive; the clock restarts when it
+  if (st.listener || st.sink) {
+    // A waiting listener or an open stream keeps the session alive; the clock restarts when it
     // is answered, so checking again one lease later is enough.
     arm_lease_timer(self, st.config.lease);
     return;
@@ -106,6 +137,10 @@ caf::behavior session_actor(self_ptr self, session_config config) {
       // events stay queued until a cursor acknowledges them.
       st.listener = nullptr;
       touch(self);
+    } else if (st.sink && down.source == st.sink.address()) {
+      // The stream closed; the client resumes by eid. The lease runs again.
+      st.sink = nullptr;
+      touch(self);
     }
   });
   return {
@@ -116,6 +151,8 @@ caf::behavior session_actor(self_ptr self, session_config config) {
       st.queue.push(self->current_mailbox_element()->copy_content_to_message(), now_ms());
       if (st.listener && st.queue.has_after(st.listener_cursor))
         answer_listener(self);
+      else if (st.sink)
+        push_to_sink(self);
     },
     [self](listen_atom, std::uint64_t cursor, std::uint64_t max, bool wait) {
       auto& st = self->state;
@@ -130,6 +167,7 @@ caf::behavior session_actor(self_ptr self, session_config config) {
                                                  + std::to_string(st.queue.last_eid()) + ")"));
         return;
       }
+      end_sink(self, "superseded", "a long-poll took over this session");
       if (st.listener && st.listener != sender)
         supersede_listener(self);
       else if (st.listener)
@@ -180,11 +218,42 @@ caf::behavior session_actor(self_ptr self, session_config config) {
       end_session(self, "exit");
       return make_result("{\"ok\":true}");
     },
+    [self](attach_atom, std::uint64_t cursor) {
+      auto& st = self->state;
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!sender)
+        return;
+      touch(self);
+      if (!st.queue.acknowledge(cursor)) {
+        self->send(sender, attach_atom::value,
+                   make_failure("bad_request", "cursor " + std::to_string(cursor)
+                                                 + " is past the last event ("
+                                                 + std::to_string(st.queue.last_eid()) + ")"));
+        return;
+      }
+      if (st.listener)
+        supersede_listener(self);
+      if (st.sink != sender)
+        end_sink(self, "superseded", "a newer stream took over this session");
+      else
+        self->demonitor(st.sink);
+      st.sink = sender;
+      st.sink_position = cursor;
+      self->monitor(sender);
+      // Plain sends, so the attach answer arrives before the first batch.
+      self->send(sender, attach_atom::value,
+                 make_result("{\"session\":" + json_quote(st.config.id)
+                             + ",\"cursor\":" + std::to_string(cursor) + "}"));
+      push_to_sink(self);
+      if (st.draining)
+        end_sink(self, "draining", "node is draining; reconnect elsewhere");
+    },
     [self](touch_atom) { touch(self); },
     [self](lease_atom) { check_lease(self); },
     [self](drain_atom) {
       self->state.draining = true;
       answer_listener(self);
+      end_sink(self, "draining", "node is draining; reconnect elsewhere");
     },
   };
 }

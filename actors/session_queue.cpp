@@ -8,9 +8,25 @@ session_queue::session_queue(std::size_t capacity) : capacity_(capacity < 2 ? 2 
   // nop
 }
 
+std::string render_overflow_json(std::uint64_t eid, std::uint64_t dropped, std::int64_t time) {
+  return render_overflow(eid, dropped, time);
+}
+
+const std::string& overflow_type() {
+  static const std::string type = "overflow";
+  return type;
+}
+
 std::uint64_t session_queue::push(caf::message message, std::int64_t now) {
-  if (entries_.size() >= capacity_)
-    make_room(now);
+  if (entries_.size() >= capacity_) {
+    if (entries_.front().eid <= delivered_up_to_) {
+      forgotten_up_to_ = entries_.front().eid;
+      forgotten_time_ = now;
+      entries_.pop_front();
+    } else {
+      make_room(now);
+    }
+  }
   auto eid = next_eid_++;
   entries_.push_back(entry{eid, std::move(message), 0, 0});
   return eid;
@@ -43,8 +59,19 @@ bool session_queue::acknowledge(std::uint64_t cursor) {
   return true;
 }
 
+void session_queue::mark_delivered(std::uint64_t eid) {
+  if (eid > delivered_up_to_)
+    delivered_up_to_ = eid;
+}
+
 bool session_queue::has_after(std::uint64_t cursor) const {
-  return !entries_.empty() && entries_.back().eid > cursor;
+  return cursor < forgotten_up_to_ || (!entries_.empty() && entries_.back().eid > cursor);
+}
+
+const std::string& session_queue::type_of(const entry& e) const {
+  if (e.payload.empty())
+    return overflow_type();
+  return e.payload.get_as<event>(1).type;
 }
 
 void session_queue::render_entry(const entry& e, std::string& out) const {
@@ -58,19 +85,14 @@ void session_queue::render_entry(const entry& e, std::string& out) const {
 std::size_t session_queue::render_after(std::uint64_t cursor, std::size_t max, std::string& out,
                                         std::uint64_t& last) const {
   out += '[';
-  std::size_t count = 0;
-  if (!entries_.empty() && max > 0) {
-    // Eids are contiguous from the head, so the first entry after the cursor
-    // is found by arithmetic, not by search.
-    auto head = entries_.front().eid;
-    std::size_t index = cursor < head ? 0 : static_cast<std::size_t>(cursor - head + 1);
-    for (; index < entries_.size() && count < max; ++index, ++count) {
-      if (count > 0)
-        out += ',';
-      render_entry(entries_[index], out);
-      last = entries_[index].eid;
-    }
-  }
+  bool first = true;
+  auto count = visit_after(cursor, max, [&](std::uint64_t eid, const std::string&, std::string json) {
+    if (!first)
+      out += ',';
+    first = false;
+    out += json;
+    last = eid;
+  });
   out += ']';
   return count;
 }

@@ -32,8 +32,7 @@ std::string validate(const settings& s) {
   if (s.listen_timeout.count() < 0)
     return "listen-timeout must not be negative";
   if (s.listen_timeout > s.max_listen_timeout)
-    return "listen-timeout must be at most " + std::to_string(s.max_listen_timeout.count())
-           + " s";
+    return "listen-timeout must be at most " + std::to_string(s.max_listen_timeout.count()) + " s";
   if (s.heartbeat.count() < 1)
     return "heartbeat must be at least 1 s";
   if (s.max_body < 64)
@@ -46,6 +45,14 @@ std::string validate(const settings& s) {
     return "listen-batch must be at least 1";
   if (s.max_connections < 1)
     return "max-connections must be at least 1";
+  if (s.max_stream_buffer < 1024)
+    return "max-stream-buffer must be at least 1 KiB";
+  if (s.ws_max_frame < 128)
+    return "ws-max-frame must be at least 128 bytes";
+  if (s.ws_max_inflated < s.ws_max_frame)
+    return "ws-max-inflated must be at least ws-max-frame";
+  if (s.stream_max_age.count() < 1)
+    return "stream-max-age must be at least 1 s";
   if (s.io_threads < 1 || s.actor_threads < 1)
     return "io-threads and actor-threads must be at least 1";
   std::set<std::string> names;

@@ -64,6 +64,12 @@ struct settings {
   std::chrono::seconds keepalive_timeout{60};   ///< idle keep-alive connection
   std::chrono::seconds request_timeout{30};     ///< to receive one whole request
   std::chrono::seconds group_idle_timeout{300}; ///< empty undeclared group lives on
+  std::chrono::seconds stream_max_age{300}; ///< a forever-frame is recycled after this
+  std::size_t max_stream_buffer = 256 * 1024; ///< bytes waiting per stream; beyond: cut off
+  std::size_t sse_retry_ms = 2000;           ///< the SSE `retry:` field
+  std::size_t ws_max_frame = 64 * 1024;      ///< largest WebSocket message; beyond: close 1009
+  bool ws_deflate = false;                   ///< offer permessage-deflate
+  std::size_t ws_max_inflated = 256 * 1024;  ///< largest message after inflating
   unsigned io_threads = 2;
   unsigned actor_threads = 2;
 

@@ -117,11 +117,17 @@ void http_session::handle_request(http_request req) {
   ++requests_served_;
   stream_.expires_never();
   route(ctx_, std::move(req), shared_from_this());
-  if (worker_)
+  if (worker_ && !handed_over_)
     do_watch_peer();
 }
 
 void http_session::watch(caf::actor worker) { worker_ = std::move(worker); }
+
+void http_session::hand_over(std::function<void(beast::tcp_stream&&)> next) {
+  handed_over_ = true;
+  closed_ = true; // this object must not touch the socket again
+  next(std::move(stream_));
+}
 
 void http_session::do_watch_peer() {
   stream_.socket().async_wait(
@@ -186,7 +192,7 @@ void http_session::on_write(beast::error_code ec, bool keep_alive) {
 }
 
 void http_session::do_close() {
-  if (closed_)
+  if (closed_ || handed_over_)
     return;
   closed_ = true;
   beast::error_code ignored;

@@ -39,6 +39,7 @@ public:
 
   void respond(http_response res) override;
   void watch(caf::actor worker) override;
+  void hand_over(std::function<void(boost::beast::tcp_stream&&)> next) override;
 
 private:
   void do_wait_for_request();
@@ -66,6 +67,7 @@ private:
   std::size_t requests_served_ = 0;
   bool idle_ = false;
   bool closed_ = false;
+  bool handed_over_ = false;
 };
 
 } // namespace herald

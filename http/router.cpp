@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "http/endpoints.hpp"
+#include "http/stream_endpoints.hpp"
 #include "http/query_string.hpp"
 
 namespace herald {
@@ -17,8 +18,11 @@ struct known_path {
   std::string_view allow; // for 405 and preflight answers
 };
 
-constexpr std::array<known_path, 5> known_paths{{
+constexpr std::array<known_path, 8> known_paths{{
   {"/v1/rpc", "GET, POST, OPTIONS"},
+  {"/v1/sse", "GET, OPTIONS"},
+  {"/v1/stream", "GET, OPTIONS"},
+  {"/v1/ws", "GET"},
   {"/v1/listen", "GET, OPTIONS"},
   {"/v1/publish", "POST, OPTIONS"},
   {"/healthz", "GET, OPTIONS"},
@@ -113,6 +117,18 @@ void route(server_context& ctx, http_request req, std::shared_ptr<responder> out
     if (req.method() != http::verb::get)
       return method_not_allowed();
     serve_listen(ctx, req, query, *out, finish);
+  } else if (path == "/v1/sse") {
+    if (req.method() != http::verb::get)
+      return method_not_allowed();
+    serve_sse(ctx, req, query, *out, finish);
+  } else if (path == "/v1/stream") {
+    if (req.method() != http::verb::get)
+      return method_not_allowed();
+    serve_forever_frame(ctx, req, query, *out, finish);
+  } else if (path == "/v1/ws") {
+    if (req.method() != http::verb::get)
+      return method_not_allowed();
+    serve_websocket(ctx, std::move(req), *out, finish);
   } else if (path == "/v1/publish") {
     if (req.method() != http::verb::post)
       return method_not_allowed();

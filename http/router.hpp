@@ -1,7 +1,9 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 
+#include <boost/beast/core/tcp_stream.hpp>
 #include <caf/all.hpp>
 
 #include "http/responses.hpp"
@@ -20,6 +22,11 @@ public:
   /// Called on the connection's strand with the actor now working for the
   /// request; the connection kills it when the client goes away first.
   virtual void watch(caf::actor worker) = 0;
+
+  /// Called on the connection's strand: the request turns the connection
+  /// into a stream (SSE, forever-frame, WebSocket). `next` receives the socket
+  /// at once; the HTTP connection reads no further request.
+  virtual void hand_over(std::function<void(boost::beast::tcp_stream&&)> next) = 0;
 };
 
 /// Routes one request: answers at once, or spawns a request actor that

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+
+namespace herald {
+
+/// What a sink tells its connection, in order.
+struct sink_signal {
+  enum class kind { attached, batch, ended };
+  kind what = kind::ended;
+  reply attach;       ///< kind::attached: {"session","cursor"}, or the failure
+  stream_batch batch; ///< kind::batch
+  stream_end end;     ///< kind::ended: why the stream must close
+};
+
+/// Called on an actor thread; the connection posts to its strand.
+using sink_callback = std::function<void(sink_signal)>;
+
+/// Spawns the actor that owns one open stream on behalf of its connection:
+/// it looks the session up, attaches with `cursor` (superseding any older
+/// stream or listen of that session), and forwards every batch the session
+/// pushes. It ends after `kind::ended` (unknown session, superseded, session
+/// ended, node draining); killing it (connection closed) detaches it, and
+/// the session keeps every event for the client's resume.
+caf::actor spawn_sink_actor(caf::actor_system& system, caf::actor directory,
+                            std::string session_id, std::uint64_t cursor, sink_callback callback);
+
+} // namespace herald
