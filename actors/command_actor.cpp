@@ -44,7 +44,9 @@ void finish(self_ptr self, reply r) {
   run_next(self);
 }
 
-const command& current(self_ptr self) { return self->state.commands[self->state.index]; }
+const command& current(self_ptr self) {
+  return self->state.commands[self->state.index];
+}
 
 auto fail_with(self_ptr self, std::string what) {
   return [self, what = std::move(what)](const caf::error& err) {
@@ -57,14 +59,14 @@ auto fail_with(self_ptr self, std::string what) {
 
 void with_session(self_ptr self, const std::string& id, session_fn fn) {
   self->request(self->state.context.directory, internal_timeout, lookup_atom::value, id)
-    .then(
-      [self, id, fn = std::move(fn)](const session_ref& ref) {
-        if (!ref.handle)
-          finish(self, make_failure("unknown_session", "unknown session \"" + id + "\""));
-        else
-          fn(ref);
-      },
-      fail_with(self, "directory"));
+      .then(
+          [self, id, fn = std::move(fn)](const session_ref& ref) {
+            if (!ref.handle)
+              finish(self, make_failure("unknown_session", "unknown session \"" + id + "\""));
+            else
+              fn(ref);
+          },
+          fail_with(self, "directory"));
 }
 
 // Resolves `names` one after another; stops at the first that may not be used.
@@ -76,17 +78,17 @@ void with_groups(self_ptr self, std::vector<std::string> names, std::vector<grou
   }
   auto name = names[found.size()];
   self->request(self->state.context.directory, internal_timeout, group_atom::value, name)
-    .then(
-      [self, names = std::move(names), found = std::move(found),
-       fn = std::move(fn)](const group_ref& ref) mutable {
-        if (!ref.failure.ok()) {
-          finish(self, ref.failure);
-          return;
-        }
-        found.push_back(ref);
-        with_groups(self, std::move(names), std::move(found), std::move(fn));
-      },
-      fail_with(self, "directory"));
+      .then(
+          [self, names = std::move(names), found = std::move(found),
+           fn = std::move(fn)](const group_ref& ref) mutable {
+            if (!ref.failure.ok()) {
+              finish(self, ref.failure);
+              return;
+            }
+            found.push_back(ref);
+            with_groups(self, std::move(names), std::move(found), std::move(fn));
+          },
+          fail_with(self, "directory"));
 }
 
 void with_group(self_ptr self, const std::string& name, std::function<void(const group_ref&)> fn) {
@@ -98,28 +100,29 @@ void with_group(self_ptr self, const std::string& name, std::function<void(const
 void join_for_enter(self_ptr self, session_ref session, std::vector<group_ref> groups,
                     nlohmann::json joined) {
   if (joined.size() == groups.size()) {
-    auto out = nlohmann::json{{"session", session.id}, {"user", session.user},
-                              {"lease", session.lease}, {"groups", std::move(joined)}};
+    auto out = nlohmann::json{{"session", session.id},
+                              {"user", session.user},
+                              {"lease", session.lease},
+                              {"groups", std::move(joined)}};
     finish(self, make_result(out.dump()));
     return;
   }
   auto group = groups[joined.size()];
-  self
-    ->request(session.handle, internal_timeout, join_atom::value, group.name, group.handle,
-              since_point{})
-    .then(
-      [self, session, groups = std::move(groups), joined = std::move(joined),
-       name = group.name](const reply& r) mutable {
-        if (!r.ok()) {
-          self->send(session.handle, exit_atom::value);
-          finish(self, r);
-          return;
-        }
-        auto result = nlohmann::json::parse(r.result_json);
-        joined[name] = {{"seq", result["seq"]}, {"epoch", result["epoch"]}};
-        join_for_enter(self, std::move(session), std::move(groups), std::move(joined));
-      },
-      fail_with(self, "session"));
+  self->request(session.handle, internal_timeout, join_atom::value, group.name, group.handle,
+                since_point{})
+      .then(
+          [self, session, groups = std::move(groups), joined = std::move(joined),
+           name = group.name](const reply& r) mutable {
+            if (!r.ok()) {
+              self->send(session.handle, exit_atom::value);
+              finish(self, r);
+              return;
+            }
+            auto result = nlohmann::json::parse(r.result_json);
+            joined[name] = {{"seq", result["seq"]}, {"epoch", result["epoch"]}};
+            join_for_enter(self, std::move(session), std::move(groups), std::move(joined));
+          },
+          fail_with(self, "session"));
 }
 
 void run_enter(self_ptr self) {
@@ -127,53 +130,53 @@ void run_enter(self_ptr self) {
   // Groups first, so an unusable group fails the enter before a session exists.
   with_groups(self, p.groups, {}, [self](std::vector<group_ref> groups) {
     const auto& p = current(self).params;
-    self
-      ->request(self->state.context.directory, internal_timeout, create_atom::value, p.user,
-                p.lease.has_value(), p.lease.value_or(0))
-      .then(
-        [self, groups = std::move(groups)](const session_ref& session, const reply& r) mutable {
-          if (!r.ok()) {
-            finish(self, r);
-            return;
-          }
-          join_for_enter(self, session, std::move(groups), nlohmann::json::object());
-        },
-        fail_with(self, "directory"));
+    self->request(self->state.context.directory, internal_timeout, create_atom::value, p.user,
+                  p.lease.has_value(), p.lease.value_or(0))
+        .then(
+            [self, groups = std::move(groups)](const session_ref& session, const reply& r) mutable {
+              if (!r.ok()) {
+                finish(self, r);
+                return;
+              }
+              join_for_enter(self, session, std::move(groups), nlohmann::json::object());
+            },
+            fail_with(self, "directory"));
   });
 }
 
 // --- speak / send ------------------------------------------------------------
 
-void publish_each(self_ptr self, std::vector<group_ref> groups, std::string from,
-                  std::string data, nlohmann::json seqs) {
+void publish_each(self_ptr self, std::vector<group_ref> groups, std::string from, std::string data,
+                  nlohmann::json seqs) {
   if (seqs.size() == groups.size()) {
     finish(self, make_result(nlohmann::json{{"groups", std::move(seqs)}}.dump()));
     return;
   }
   auto group = groups[seqs.size()];
   self->request(group.handle, internal_timeout, publish_atom::value, from, data)
-    .then(
-      [self, groups = std::move(groups), from, data, seqs = std::move(seqs),
-       name = group.name](std::uint64_t seq) mutable {
-        seqs[name] = {{"seq", seq}};
-        publish_each(self, std::move(groups), std::move(from), std::move(data), std::move(seqs));
-      },
-      fail_with(self, "group"));
+      .then(
+          [self, groups = std::move(groups), from, data, seqs = std::move(seqs),
+           name = group.name](std::uint64_t seq) mutable {
+            seqs[name] = {{"seq", seq}};
+            publish_each(self, std::move(groups), std::move(from), std::move(data),
+                         std::move(seqs));
+          },
+          fail_with(self, "group"));
 }
 
 void send_direct(self_ptr self, std::string from, std::string to, std::string data) {
   self->request(self->state.context.directory, internal_timeout, user_atom::value, to)
-    .then(
-      [self, from, to, data](const std::vector<caf::actor>& sessions) {
-        if (!sessions.empty()) {
-          auto msg = caf::make_message(event_atom::value,
-                                       make_direct_event(from, to, data, now_ms()));
-          for (const auto& session : sessions)
-            self->send(session, msg);
-        }
-        finish(self, make_result("{\"delivered\":" + std::to_string(sessions.size()) + "}"));
-      },
-      fail_with(self, "directory"));
+      .then(
+          [self, from, to, data](const std::vector<caf::actor>& sessions) {
+            if (!sessions.empty()) {
+              auto msg = caf::make_message(event_atom::value,
+                                           make_direct_event(from, to, data, now_ms()));
+              for (const auto& session : sessions)
+                self->send(session, msg);
+            }
+            finish(self, make_result("{\"delivered\":" + std::to_string(sessions.size()) + "}"));
+          },
+          fail_with(self, "directory"));
 }
 
 // --- listen ------------------------------------------------------------------
@@ -181,11 +184,11 @@ void send_direct(self_ptr self, std::string from, std::string to, std::string da
 void run_listen(self_ptr self, const session_ref& session) {
   auto& st = self->state;
   const auto& p = current(self).params;
-  double requested = p.timeout ? *p.timeout
-                               : static_cast<double>(st.context.config->listen_timeout.count());
+  double requested
+      = p.timeout ? *p.timeout : static_cast<double>(st.context.config->listen_timeout.count());
   auto limit = static_cast<double>(st.context.config->max_listen_timeout.count());
   auto timeout = std::chrono::milliseconds{
-    static_cast<std::int64_t>(std::llround(std::clamp(requested, 0.0, limit) * 1000.0))};
+      static_cast<std::int64_t>(std::llround(std::clamp(requested, 0.0, limit) * 1000.0))};
   auto& listen = st.listen;
   listen.active = true;
   listen.session = session.handle;
@@ -229,29 +232,26 @@ void run_next(self_ptr self) {
   const auto& cmd = current(self);
   const auto& p = cmd.params;
   switch (cmd.verb) {
-    case method::enter:
-      run_enter(self);
-      return;
+    case method::enter: run_enter(self); return;
     case method::exit:
       with_session(self, p.session, [self](const session_ref& s) {
         self->request(s.handle, internal_timeout, exit_atom::value)
-          .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
+            .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
       });
       return;
     case method::join:
       with_session(self, p.session, [self](const session_ref& s) {
         with_group(self, current(self).params.group, [self, s](const group_ref& g) {
-          self
-            ->request(s.handle, internal_timeout, join_atom::value, g.name, g.handle,
-                      current(self).params.since)
-            .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
+          self->request(s.handle, internal_timeout, join_atom::value, g.name, g.handle,
+                        current(self).params.since)
+              .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
         });
       });
       return;
     case method::leave:
       with_session(self, p.session, [self](const session_ref& s) {
         self->request(s.handle, internal_timeout, leave_atom::value, current(self).params.group)
-          .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
+            .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
       });
       return;
     case method::speak:
@@ -276,7 +276,7 @@ void run_next(self_ptr self) {
       with_session(self, p.session, [self](const session_ref&) {
         with_group(self, current(self).params.group, [self](const group_ref& g) {
           self->request(g.handle, internal_timeout, presence_atom::value)
-            .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
+              .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
         });
       });
       return;
@@ -284,10 +284,10 @@ void run_next(self_ptr self) {
       with_session(self, p.session, [self](const session_ref&) {
         with_group(self, current(self).params.group, [self](const group_ref& g) {
           const auto& p = current(self).params;
-          self
-            ->request(g.handle, internal_timeout, history_atom::value, p.history_since.has_value(),
-                      p.history_since.value_or(0), p.limit.value_or(0))
-            .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
+          self->request(g.handle, internal_timeout, history_atom::value,
+                        p.history_since.has_value(), p.history_since.value_or(0),
+                        p.limit.value_or(0))
+              .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
         });
       });
       return;
@@ -321,22 +321,22 @@ caf::behavior command_actor(self_ptr self, command_context context, std::vector<
   });
   run_next(self);
   return {
-    [self](deliver_atom, const delivery& d) {
-      auto& listen = self->state.listen;
-      // A late delivery after our timeout is ignored: its events stay queued
-      // (unacknowledged) and the next listen receives them.
-      if (listen.active && caf::actor_cast<caf::actor>(self->current_sender()) == listen.session)
-        end_listen(self, make_result(listen_result(d.events_json, d.cursor, d.superseded)));
-    },
-    [self](deliver_atom, const reply& r) {
-      if (self->state.listen.active)
-        end_listen(self, r);
-    },
-    [self](timeout_atom, std::uint64_t token) {
-      auto& listen = self->state.listen;
-      if (listen.active && token == listen.token)
-        end_listen(self, make_result(listen_result("[]", listen.cursor, false)));
-    },
+      [self](deliver_atom, const delivery& d) {
+        auto& listen = self->state.listen;
+        // A late delivery after our timeout is ignored: its events stay queued
+        // (unacknowledged) and the next listen receives them.
+        if (listen.active && caf::actor_cast<caf::actor>(self->current_sender()) == listen.session)
+          end_listen(self, make_result(listen_result(d.events_json, d.cursor, d.superseded)));
+      },
+      [self](deliver_atom, const reply& r) {
+        if (self->state.listen.active)
+          end_listen(self, r);
+      },
+      [self](timeout_atom, std::uint64_t token) {
+        auto& listen = self->state.listen;
+        if (listen.active && token == listen.token)
+          end_listen(self, make_result(listen_result("[]", listen.cursor, false)));
+      },
   };
 }
 

@@ -33,8 +33,8 @@ std::string render_reply_frame(const nlohmann::json& id, bool has_id, const repl
     out += "\"error\":{\"code\":";
     out += nlohmann::json(r.error_code).dump();
     out += ",\"message\":";
-    out += nlohmann::json(r.error_message).dump(-1, ' ', false,
-                                                nlohmann::json::error_handler_t::replace);
+    out += nlohmann::json(r.error_message)
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += '}';
   }
   out += '}';

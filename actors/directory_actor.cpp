@@ -81,71 +81,72 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
   });
   ignore_strays(self);
   return {
-    [self](create_atom, const std::string& user, bool lease_given, std::int64_t lease) {
-      auto& st = self->state;
-      if (st.draining)
-        return caf::make_message(session_ref{},
-                                 make_failure("unavailable", "node is draining; enter elsewhere"));
-      if (st.sessions.size() >= st.config->max_sessions)
-        return caf::make_message(session_ref{},
-                                 make_failure("unavailable", "node is full (max-sessions)"));
-      session_config sc;
-      do {
-        sc.id = make_session_id(st.node);
-      } while (st.sessions.count(sc.id) != 0);
-      sc.user = user;
-      sc.lease = clamp_lease(*st.config, lease_given, lease);
-      sc.queue_max = st.config->queue_max;
-      sc.max_groups = st.config->max_groups_per_session;
-      auto handle = spawn_session_actor(self->system(), sc);
-      self->monitor(handle);
-      session_ref ref{handle, sc.id, user, sc.lease.count()};
-      st.sessions.emplace(sc.id, ref);
-      st.sessions_of_user[user].insert(handle);
-      st.names_of.emplace(handle.address(), std::make_pair(true, sc.id));
-      log::debug("session entered", {{"session", sc.id}, {"user", user}});
-      return caf::make_message(std::move(ref), reply{});
-    },
-    [self](lookup_atom, const std::string& id) -> session_ref {
-      auto& st = self->state;
-      auto i = st.sessions.find(id);
-      if (i == st.sessions.end())
-        return {};
-      self->send(i->second.handle, touch_atom::value);
-      return i->second;
-    },
-    [self](group_atom, const std::string& name) -> group_ref {
-      auto& st = self->state;
-      auto i = st.groups.find(name);
-      if (i != st.groups.end())
-        return group_ref{i->second, name, {}};
-      if (!st.config->allow_undeclared_groups && st.config->find_declared(name) == nullptr)
-        return group_ref{{}, name, make_failure("not_found", "group \"" + name + "\" is not declared")};
-      if (st.groups.size() >= st.config->max_groups)
-        return group_ref{{}, name, make_failure("unavailable", "node is full (max-groups)")};
-      auto handle = spawn_group_actor(self->system(), make_group_config(*st.config, name));
-      self->monitor(handle);
-      st.groups.emplace(name, handle);
-      st.names_of.emplace(handle.address(), std::make_pair(false, name));
-      return group_ref{handle, name, {}};
-    },
-    [self](user_atom, const std::string& user) -> std::vector<caf::actor> {
-      auto& st = self->state;
-      auto i = st.sessions_of_user.find(user);
-      if (i == st.sessions_of_user.end())
-        return {};
-      return {i->second.begin(), i->second.end()};
-    },
-    [self](drain_atom) {
-      auto& st = self->state;
-      st.draining = true;
-      for (const auto& entry : st.sessions)
-        self->send(entry.second.handle, drain_atom::value);
-    },
-    [self](stats_atom) -> node_stats {
-      auto& st = self->state;
-      return node_stats{st.sessions.size(), st.groups.size()};
-    },
+      [self](create_atom, const std::string& user, bool lease_given, std::int64_t lease) {
+        auto& st = self->state;
+        if (st.draining)
+          return caf::make_message(
+              session_ref{}, make_failure("unavailable", "node is draining; enter elsewhere"));
+        if (st.sessions.size() >= st.config->max_sessions)
+          return caf::make_message(session_ref{},
+                                   make_failure("unavailable", "node is full (max-sessions)"));
+        session_config sc;
+        do {
+          sc.id = make_session_id(st.node);
+        } while (st.sessions.count(sc.id) != 0);
+        sc.user = user;
+        sc.lease = clamp_lease(*st.config, lease_given, lease);
+        sc.queue_max = st.config->queue_max;
+        sc.max_groups = st.config->max_groups_per_session;
+        auto handle = spawn_session_actor(self->system(), sc);
+        self->monitor(handle);
+        session_ref ref{handle, sc.id, user, sc.lease.count()};
+        st.sessions.emplace(sc.id, ref);
+        st.sessions_of_user[user].insert(handle);
+        st.names_of.emplace(handle.address(), std::make_pair(true, sc.id));
+        log::debug("session entered", {{"session", sc.id}, {"user", user}});
+        return caf::make_message(std::move(ref), reply{});
+      },
+      [self](lookup_atom, const std::string& id) -> session_ref {
+        auto& st = self->state;
+        auto i = st.sessions.find(id);
+        if (i == st.sessions.end())
+          return {};
+        self->send(i->second.handle, touch_atom::value);
+        return i->second;
+      },
+      [self](group_atom, const std::string& name) -> group_ref {
+        auto& st = self->state;
+        auto i = st.groups.find(name);
+        if (i != st.groups.end())
+          return group_ref{i->second, name, {}};
+        if (!st.config->allow_undeclared_groups && st.config->find_declared(name) == nullptr)
+          return group_ref{
+              {}, name, make_failure("not_found", "group \"" + name + "\" is not declared")};
+        if (st.groups.size() >= st.config->max_groups)
+          return group_ref{{}, name, make_failure("unavailable", "node is full (max-groups)")};
+        auto handle = spawn_group_actor(self->system(), make_group_config(*st.config, name));
+        self->monitor(handle);
+        st.groups.emplace(name, handle);
+        st.names_of.emplace(handle.address(), std::make_pair(false, name));
+        return group_ref{handle, name, {}};
+      },
+      [self](user_atom, const std::string& user) -> std::vector<caf::actor> {
+        auto& st = self->state;
+        auto i = st.sessions_of_user.find(user);
+        if (i == st.sessions_of_user.end())
+          return {};
+        return {i->second.begin(), i->second.end()};
+      },
+      [self](drain_atom) {
+        auto& st = self->state;
+        st.draining = true;
+        for (const auto& entry : st.sessions)
+          self->send(entry.second.handle, drain_atom::value);
+      },
+      [self](stats_atom) -> node_stats {
+        auto& st = self->state;
+        return node_stats{st.sessions.size(), st.groups.size()};
+      },
   };
 }
 

@@ -24,7 +24,6 @@ namespace herald {
 /// - (stats_atom) → node_stats.
 /// An exit message (node shutdown) ends every session and group, then the
 /// directory.
-caf::actor spawn_directory_actor(caf::actor_system& system,
-                                 std::shared_ptr<const settings> config);
+caf::actor spawn_directory_actor(caf::actor_system& system, std::shared_ptr<const settings> config);
 
 } // namespace herald

@@ -12,8 +12,8 @@ std::int64_t now_ms() {
 }
 
 std::string json_quote(std::string_view s) {
-  return nlohmann::json(std::string{s}).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string{s})
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 namespace {
@@ -51,13 +51,13 @@ event make_direct_event(std::string_view from, std::string_view to, std::string_
 
 event make_join_event(std::string_view group, std::string_view user, std::int64_t time) {
   return event{"join", "\"group\":" + json_quote(group) + ",\"user\":" + json_quote(user)
-                         + time_suffix(time)};
+                           + time_suffix(time)};
 }
 
 event make_leave_event(std::string_view group, std::string_view user, std::string_view reason,
                        std::int64_t time) {
   return event{"leave", "\"group\":" + json_quote(group) + ",\"user\":" + json_quote(user)
-                          + ",\"reason\":" + json_quote(reason) + time_suffix(time)};
+                            + ",\"reason\":" + json_quote(reason) + time_suffix(time)};
 }
 
 void append_with_eid(std::string& out, const event& e, std::uint64_t eid) {

@@ -49,8 +49,7 @@ void broadcast(self_ptr self, const caf::message& msg) {
 }
 
 bool announces(self_ptr self) {
-  return self->state.config.notify
-         && self->state.members.size() <= self->state.config.notify_max;
+  return self->state.config.notify && self->state.members.size() <= self->state.config.notify_max;
 }
 
 void arm_idle_timer(self_ptr self) {
@@ -62,8 +61,8 @@ void arm_idle_timer(self_ptr self) {
 
 std::string join_result(self_ptr self, const since_point& since, bool recovered) {
   auto& st = self->state;
-  std::string out = "{\"group\":" + json_quote(st.config.name) + ",\"seq\":"
-                    + std::to_string(st.seq) + ",\"epoch\":" + json_quote(st.epoch);
+  std::string out = "{\"group\":" + json_quote(st.config.name)
+                    + ",\"seq\":" + std::to_string(st.seq) + ",\"epoch\":" + json_quote(st.epoch);
   if (since.given)
     out += recovered ? ",\"recovered\":true" : ",\"recovered\":false";
   out += '}';
@@ -128,60 +127,60 @@ caf::behavior group_actor(self_ptr self, group_config config) {
   ignore_strays(self);
   arm_idle_timer(self);
   return {
-    [self](join_atom, const caf::actor& session, const std::string& user,
-           const since_point& since) -> reply {
-      auto& st = self->state;
-      bool recovered = false;
-      if (since.given) {
-        recovered = since.epoch == st.epoch && st.history.covers_after(since.seq, st.seq);
-        if (recovered)
-          st.history.for_each_after(since.seq, st.history.size(),
-                                    [&](const caf::message& msg) { self->send(session, msg); });
-      }
-      if (st.members.emplace(session, user).second) {
-        self->monitor(session);
-        if (st.sessions_of_user[user]++ == 0 && announces(self))
-          broadcast(self, caf::make_message(event_atom::value,
-                                            make_join_event(st.config.name, user, now_ms())));
-      }
-      return make_result(join_result(self, since, recovered));
-    },
-    // Sent without a request: a reply here would travel back as a stray message.
-    [self](leave_atom, const caf::actor& session, const std::string& reason) {
-      remove_member(self, session, reason);
-    },
-    [self](publish_atom, const std::string& from, const std::string& data_json) -> std::uint64_t {
-      auto& st = self->state;
-      auto seq = ++st.seq;
-      // One message, shared by every member's mailbox and the history ring.
-      auto msg = caf::make_message(
-        event_atom::value, make_message_event(st.config.name, seq, st.epoch, from, data_json,
-                                              now_ms()));
-      st.history.push(seq, msg);
-      broadcast(self, msg);
-      return seq;
-    },
-    [self](presence_atom) -> reply {
-      auto& st = self->state;
-      std::string out = "{\"users\":[";
-      bool first = true;
-      for (const auto& entry : st.sessions_of_user) {
-        if (!first)
-          out += ',';
-        first = false;
-        out += json_quote(entry.first);
-      }
-      out += "],\"count\":" + std::to_string(st.sessions_of_user.size()) + "}";
-      return make_result(std::move(out));
-    },
-    [self](history_atom, bool has_since, std::uint64_t since, std::uint64_t limit) -> reply {
-      return make_result(render_history(self, has_since, since, limit));
-    },
-    [self](idle_atom, std::uint64_t generation) {
-      auto& st = self->state;
-      if (generation == st.idle_generation && st.members.empty() && !st.config.declared)
-        self->quit();
-    },
+      [self](join_atom, const caf::actor& session, const std::string& user,
+             const since_point& since) -> reply {
+        auto& st = self->state;
+        bool recovered = false;
+        if (since.given) {
+          recovered = since.epoch == st.epoch && st.history.covers_after(since.seq, st.seq);
+          if (recovered)
+            st.history.for_each_after(since.seq, st.history.size(),
+                                      [&](const caf::message& msg) { self->send(session, msg); });
+        }
+        if (st.members.emplace(session, user).second) {
+          self->monitor(session);
+          if (st.sessions_of_user[user]++ == 0 && announces(self))
+            broadcast(self, caf::make_message(event_atom::value,
+                                              make_join_event(st.config.name, user, now_ms())));
+        }
+        return make_result(join_result(self, since, recovered));
+      },
+      // Sent without a request: a reply here would travel back as a stray message.
+      [self](leave_atom, const caf::actor& session, const std::string& reason) {
+        remove_member(self, session, reason);
+      },
+      [self](publish_atom, const std::string& from, const std::string& data_json) -> std::uint64_t {
+        auto& st = self->state;
+        auto seq = ++st.seq;
+        // One message, shared by every member's mailbox and the history ring.
+        auto msg
+            = caf::make_message(event_atom::value, make_message_event(st.config.name, seq, st.epoch,
+                                                                      from, data_json, now_ms()));
+        st.history.push(seq, msg);
+        broadcast(self, msg);
+        return seq;
+      },
+      [self](presence_atom) -> reply {
+        auto& st = self->state;
+        std::string out = "{\"users\":[";
+        bool first = true;
+        for (const auto& entry : st.sessions_of_user) {
+          if (!first)
+            out += ',';
+          first = false;
+          out += json_quote(entry.first);
+        }
+        out += "],\"count\":" + std::to_string(st.sessions_of_user.size()) + "}";
+        return make_result(std::move(out));
+      },
+      [self](history_atom, bool has_since, std::uint64_t since, std::uint64_t limit) -> reply {
+        return make_result(render_history(self, has_since, since, limit));
+      },
+      [self](idle_atom, std::uint64_t generation) {
+        auto& st = self->state;
+        if (generation == st.idle_generation && st.members.empty() && !st.config.declared)
+          self->quit();
+      },
   };
 }
 

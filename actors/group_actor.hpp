@@ -12,10 +12,10 @@ namespace herald {
 /// How one group behaves, fixed when its actor starts.
 struct group_config {
   std::string name;
-  bool declared = false;        ///< declared groups never idle out
-  bool notify = true;           ///< announce joins and leaves
-  std::size_t notify_max = 1000;///< ...while it has at most this many members
-  std::size_t history = 100;    ///< messages kept for `since` and `history`
+  bool declared = false;         ///< declared groups never idle out
+  bool notify = true;            ///< announce joins and leaves
+  std::size_t notify_max = 1000; ///< ...while it has at most this many members
+  std::size_t history = 100;     ///< messages kept for `since` and `history`
   caf::timespan idle_timeout = std::chrono::seconds{300};
 };
 

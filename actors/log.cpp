@@ -39,15 +39,19 @@ std::string timestamp() {
 }
 
 std::string quote(std::string_view s) {
-  return nlohmann::json(std::string{s}).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string{s})
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace
 
-void set_level(log_level level) { min_level = static_cast<int>(level); }
+void set_level(log_level level) {
+  min_level = static_cast<int>(level);
+}
 
-bool enabled(log_level level) { return static_cast<int>(level) >= min_level.load(); }
+bool enabled(log_level level) {
+  return static_cast<int>(level) >= min_level.load();
+}
 
 void write(log_level level, std::string_view message, std::initializer_list<field> fields) {
   if (!enabled(level))

@@ -50,18 +50,19 @@ namespace herald {
 template <class Self>
 void ignore_strays(Self* self) {
   self->set_default_handler(
-    [self](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
-      log::warn("unexpected message dropped",
-                {{"actor", self->name()},
-                 {"message", caf::to_string(view.copy_content_to_message())}});
-      // A requester deserves an answer; anyone else gets none, so that the
-      // drop cannot bounce back and forth.
-      if (self->current_message_id().is_request())
-        return caf::sec::unexpected_message;
-      return caf::delegated<caf::message>{};
-    });
+      [self](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
+        log::warn(
+            "unexpected message dropped",
+            {{"actor", self->name()}, {"message", caf::to_string(view.copy_content_to_message())}});
+        // A requester deserves an answer; anyone else gets none, so that the
+        // drop cannot bounce back and forth.
+        if (self->current_message_id().is_request())
+          return caf::sec::unexpected_message;
+        return caf::delegated<caf::message>{};
+      });
   self->set_error_handler([self](caf::error& err) {
-    log::warn("error message ignored", {{"actor", self->name()}, {"error", self->system().render(err)}});
+    log::warn("error message ignored",
+              {{"actor", self->name()}, {"error", self->system().render(err)}});
   });
 }
 

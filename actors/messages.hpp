@@ -73,11 +73,12 @@ struct reply {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reply& x) {
-  return f(caf::meta::type_name("herald.reply"), x.error_code, x.error_message,
-           x.result_json);
+  return f(caf::meta::type_name("herald.reply"), x.error_code, x.error_message, x.result_json);
 }
 
-inline reply make_result(std::string json) { return reply{{}, {}, std::move(json)}; }
+inline reply make_result(std::string json) {
+  return reply{{}, {}, std::move(json)};
+}
 inline reply make_failure(std::string code, std::string message) {
   return reply{std::move(code), std::move(message), {}};
 }
@@ -93,8 +94,7 @@ struct delivery {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivery& x) {
-  return f(caf::meta::type_name("herald.delivery"), x.events_json, x.cursor, x.count,
-           x.superseded);
+  return f(caf::meta::type_name("herald.delivery"), x.events_json, x.cursor, x.count, x.superseded);
 }
 
 /// One event as a stream carries it: its eid, type and JSON rendering.

@@ -9,13 +9,13 @@ namespace herald {
 namespace {
 
 bool is_group_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-         || c == '_' || c == '.' || c == ':' || c == '/' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+         || c == '.' || c == ':' || c == '/' || c == '-';
 }
 
 bool is_session_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-         || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+         || c == '-';
 }
 
 // One generator for the process, seeded from the OS; ids are made rarely
@@ -124,7 +124,7 @@ std::string sanitize_node_name(std::string_view node) {
 
 std::string make_session_id(const std::string& sanitized_node) {
   static constexpr std::string_view alphabet
-    = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+      = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   std::string id = sanitized_node;
   id.push_back('_');
   for (int word = 0; word < 2; ++word) {

@@ -29,7 +29,9 @@ struct session_state {
 
 using self_ptr = caf::stateful_actor<session_state>*;
 
-void touch(self_ptr self) { self->state.last_touch = clock_type::now(); }
+void touch(self_ptr self) {
+  self->state.last_touch = clock_type::now();
+}
 
 // Sends the waiting listener what follows its cursor (possibly nothing) and
 // forgets it; the lease clock starts again from now.
@@ -144,117 +146,116 @@ caf::behavior session_actor(self_ptr self, session_config config) {
     }
   });
   return {
-    [self](event_atom, const event&) {
-      auto& st = self->state;
-      // Keep the message we received, not a copy of the event: broadcasts are
-      // shared by every queue that holds them.
-      st.queue.push(self->current_mailbox_element()->copy_content_to_message(), now_ms());
-      if (st.listener && st.queue.has_after(st.listener_cursor))
-        answer_listener(self);
-      else if (st.sink)
-        push_to_sink(self);
-    },
-    [self](listen_atom, std::uint64_t cursor, std::uint64_t max, bool wait) {
-      auto& st = self->state;
-      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!sender)
-        return;
-      touch(self);
-      if (!st.queue.acknowledge(cursor)) {
-        self->send(sender, deliver_atom::value,
-                   make_failure("bad_request", "params.cursor: " + std::to_string(cursor)
-                                                 + " is past the last event ("
-                                                 + std::to_string(st.queue.last_eid()) + ")"));
-        return;
-      }
-      end_sink(self, "superseded", "a long-poll took over this session");
-      if (st.listener && st.listener != sender)
-        supersede_listener(self);
-      else if (st.listener)
-        self->demonitor(st.listener);
-      st.listener = sender;
-      st.listener_cursor = cursor;
-      st.listener_max = max;
-      if (!wait || st.draining || st.queue.has_after(cursor)) {
-        answer_listener(self);
-        return;
-      }
-      self->monitor(sender);
-    },
-    [self](join_atom, const std::string& name, const caf::actor& group,
-           const since_point& since) -> caf::result<reply> {
-      auto& st = self->state;
-      touch(self);
-      if (st.groups.count(name) == 0 && st.groups.size() >= st.config.max_groups)
-        return make_failure("forbidden", "session is already in "
-                                           + std::to_string(st.config.max_groups)
-                                           + " groups (max-groups-per-session)");
-      auto promise = self->make_response_promise<reply>();
-      self
-        ->request(group, std::chrono::seconds{30}, join_atom::value, caf::actor{self},
-                  st.config.user, since)
-        .then(
-          [self, name, group, promise](const reply& r) mutable {
-            if (r.ok())
-              self->state.groups.emplace(name, group);
-            promise.deliver(r);
-          },
-          [promise](const caf::error&) mutable {
-            promise.deliver(make_failure("unavailable", "group did not answer; retry"));
-          });
-      return promise;
-    },
-    [self](leave_atom, const std::string& name) -> reply {
-      auto& st = self->state;
-      touch(self);
-      auto i = st.groups.find(name);
-      if (i != st.groups.end()) {
-        self->send(i->second, leave_atom::value, caf::actor{self}, std::string{"leave"});
-        st.groups.erase(i);
-      }
-      return make_result("{\"ok\":true}");
-    },
-    [self](exit_atom) -> reply {
-      end_session(self, "exit");
-      return make_result("{\"ok\":true}");
-    },
-    [self](attach_atom, std::uint64_t cursor) {
-      auto& st = self->state;
-      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!sender)
-        return;
-      touch(self);
-      if (!st.queue.acknowledge(cursor)) {
+      [self](event_atom, const event&) {
+        auto& st = self->state;
+        // Keep the message we received, not a copy of the event: broadcasts are
+        // shared by every queue that holds them.
+        st.queue.push(self->current_mailbox_element()->copy_content_to_message(), now_ms());
+        if (st.listener && st.queue.has_after(st.listener_cursor))
+          answer_listener(self);
+        else if (st.sink)
+          push_to_sink(self);
+      },
+      [self](listen_atom, std::uint64_t cursor, std::uint64_t max, bool wait) {
+        auto& st = self->state;
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!sender)
+          return;
+        touch(self);
+        if (!st.queue.acknowledge(cursor)) {
+          self->send(sender, deliver_atom::value,
+                     make_failure("bad_request", "params.cursor: " + std::to_string(cursor)
+                                                     + " is past the last event ("
+                                                     + std::to_string(st.queue.last_eid()) + ")"));
+          return;
+        }
+        end_sink(self, "superseded", "a long-poll took over this session");
+        if (st.listener && st.listener != sender)
+          supersede_listener(self);
+        else if (st.listener)
+          self->demonitor(st.listener);
+        st.listener = sender;
+        st.listener_cursor = cursor;
+        st.listener_max = max;
+        if (!wait || st.draining || st.queue.has_after(cursor)) {
+          answer_listener(self);
+          return;
+        }
+        self->monitor(sender);
+      },
+      [self](join_atom, const std::string& name, const caf::actor& group,
+             const since_point& since) -> caf::result<reply> {
+        auto& st = self->state;
+        touch(self);
+        if (st.groups.count(name) == 0 && st.groups.size() >= st.config.max_groups)
+          return make_failure("forbidden", "session is already in "
+                                               + std::to_string(st.config.max_groups)
+                                               + " groups (max-groups-per-session)");
+        auto promise = self->make_response_promise<reply>();
+        self->request(group, std::chrono::seconds{30}, join_atom::value, caf::actor{self},
+                      st.config.user, since)
+            .then(
+                [self, name, group, promise](const reply& r) mutable {
+                  if (r.ok())
+                    self->state.groups.emplace(name, group);
+                  promise.deliver(r);
+                },
+                [promise](const caf::error&) mutable {
+                  promise.deliver(make_failure("unavailable", "group did not answer; retry"));
+                });
+        return promise;
+      },
+      [self](leave_atom, const std::string& name) -> reply {
+        auto& st = self->state;
+        touch(self);
+        auto i = st.groups.find(name);
+        if (i != st.groups.end()) {
+          self->send(i->second, leave_atom::value, caf::actor{self}, std::string{"leave"});
+          st.groups.erase(i);
+        }
+        return make_result("{\"ok\":true}");
+      },
+      [self](exit_atom) -> reply {
+        end_session(self, "exit");
+        return make_result("{\"ok\":true}");
+      },
+      [self](attach_atom, std::uint64_t cursor) {
+        auto& st = self->state;
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!sender)
+          return;
+        touch(self);
+        if (!st.queue.acknowledge(cursor)) {
+          self->send(sender, attach_atom::value,
+                     make_failure("bad_request", "cursor " + std::to_string(cursor)
+                                                     + " is past the last event ("
+                                                     + std::to_string(st.queue.last_eid()) + ")"));
+          return;
+        }
+        if (st.listener)
+          supersede_listener(self);
+        if (st.sink != sender)
+          end_sink(self, "superseded", "a newer stream took over this session");
+        else
+          self->demonitor(st.sink);
+        st.sink = sender;
+        st.sink_position = cursor;
+        self->monitor(sender);
+        // Plain sends, so the attach answer arrives before the first batch.
         self->send(sender, attach_atom::value,
-                   make_failure("bad_request", "cursor " + std::to_string(cursor)
-                                                 + " is past the last event ("
-                                                 + std::to_string(st.queue.last_eid()) + ")"));
-        return;
-      }
-      if (st.listener)
-        supersede_listener(self);
-      if (st.sink != sender)
-        end_sink(self, "superseded", "a newer stream took over this session");
-      else
-        self->demonitor(st.sink);
-      st.sink = sender;
-      st.sink_position = cursor;
-      self->monitor(sender);
-      // Plain sends, so the attach answer arrives before the first batch.
-      self->send(sender, attach_atom::value,
-                 make_result("{\"session\":" + json_quote(st.config.id)
-                             + ",\"cursor\":" + std::to_string(cursor) + "}"));
-      push_to_sink(self);
-      if (st.draining)
+                   make_result("{\"session\":" + json_quote(st.config.id)
+                               + ",\"cursor\":" + std::to_string(cursor) + "}"));
+        push_to_sink(self);
+        if (st.draining)
+          end_sink(self, "draining", "node is draining; reconnect elsewhere");
+      },
+      [self](touch_atom) { touch(self); },
+      [self](lease_atom) { check_lease(self); },
+      [self](drain_atom) {
+        self->state.draining = true;
+        answer_listener(self);
         end_sink(self, "draining", "node is draining; reconnect elsewhere");
-    },
-    [self](touch_atom) { touch(self); },
-    [self](lease_atom) { check_lease(self); },
-    [self](drain_atom) {
-      self->state.draining = true;
-      answer_listener(self);
-      end_sink(self, "draining", "node is draining; reconnect elsewhere");
-    },
+      },
   };
 }
 

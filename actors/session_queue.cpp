@@ -86,13 +86,14 @@ std::size_t session_queue::render_after(std::uint64_t cursor, std::size_t max, s
                                         std::uint64_t& last) const {
   out += '[';
   bool first = true;
-  auto count = visit_after(cursor, max, [&](std::uint64_t eid, const std::string&, std::string json) {
-    if (!first)
-      out += ',';
-    first = false;
-    out += json;
-    last = eid;
-  });
+  auto count
+      = visit_after(cursor, max, [&](std::uint64_t eid, const std::string&, std::string json) {
+          if (!first)
+            out += ',';
+          first = false;
+          out += json;
+          last = eid;
+        });
   out += ']';
   return count;
 }

@@ -75,9 +75,9 @@ public:
 private:
   struct entry {
     std::uint64_t eid;
-    caf::message payload;     // empty for an overflow entry
-    std::uint64_t dropped;    // overflow entries only
-    std::int64_t time;        // overflow entries only
+    caf::message payload;  // empty for an overflow entry
+    std::uint64_t dropped; // overflow entries only
+    std::int64_t time;     // overflow entries only
   };
 
   void make_room(std::int64_t now);

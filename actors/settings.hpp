@@ -28,11 +28,11 @@ enum class log_level { debug, info, warn, error };
 struct settings {
   // --- fixed by the contract -------------------------------------------------
   std::string listen = "0.0.0.0:8080";
-  std::string node;  ///< defaults to a sanitized host name
+  std::string node; ///< defaults to a sanitized host name
   std::string cluster_listen;
   std::vector<std::string> peers;
   std::string peers_dns;
-  std::string config; ///< path of the JSON config file, if any
+  std::string config;                    ///< path of the JSON config file, if any
   std::vector<std::string> allow_origin; ///< empty = same origin only
   std::string api_key;
   bool jsonp = false;
@@ -53,23 +53,23 @@ struct settings {
 
   // --- limits the contract leaves open ----------------------------------------
   std::chrono::seconds max_listen_timeout{120}; ///< upper bound of `timeout`
-  std::size_t max_batch = 100;              ///< commands in one batch request
-  std::size_t listen_batch = 1000;          ///< events in one listen reply
+  std::size_t max_batch = 100;                  ///< commands in one batch request
+  std::size_t listen_batch = 1000;              ///< events in one listen reply
   std::size_t max_groups_per_session = 256;
-  std::size_t max_sessions = 100000;        ///< per node
-  std::size_t max_groups = 100000;          ///< per node
-  std::size_t max_connections = 19000;      ///< open TCP connections per node
-  std::size_t max_header = 8 * 1024;        ///< request line + headers
+  std::size_t max_sessions = 100000;                ///< per node
+  std::size_t max_groups = 100000;                  ///< per node
+  std::size_t max_connections = 19000;              ///< open TCP connections per node
+  std::size_t max_header = 8 * 1024;                ///< request line + headers
   std::size_t max_requests_per_connection = 100000; ///< keep-alive reuse
-  std::chrono::seconds keepalive_timeout{60};   ///< idle keep-alive connection
-  std::chrono::seconds request_timeout{30};     ///< to receive one whole request
-  std::chrono::seconds group_idle_timeout{300}; ///< empty undeclared group lives on
-  std::chrono::seconds stream_max_age{300}; ///< a forever-frame is recycled after this
-  std::size_t max_stream_buffer = 256 * 1024; ///< bytes waiting per stream; beyond: cut off
-  std::size_t sse_retry_ms = 2000;           ///< the SSE `retry:` field
-  std::size_t ws_max_frame = 64 * 1024;      ///< largest WebSocket message; beyond: close 1009
-  bool ws_deflate = false;                   ///< offer permessage-deflate
-  std::size_t ws_max_inflated = 256 * 1024;  ///< largest message after inflating
+  std::chrono::seconds keepalive_timeout{60};       ///< idle keep-alive connection
+  std::chrono::seconds request_timeout{30};         ///< to receive one whole request
+  std::chrono::seconds group_idle_timeout{300};     ///< empty undeclared group lives on
+  std::chrono::seconds stream_max_age{300};         ///< a forever-frame is recycled after this
+  std::size_t max_stream_buffer = 256 * 1024;       ///< bytes waiting per stream; beyond: cut off
+  std::size_t sse_retry_ms = 2000;                  ///< the SSE `retry:` field
+  std::size_t ws_max_frame = 64 * 1024;     ///< largest WebSocket message; beyond: close 1009
+  bool ws_deflate = false;                  ///< offer permessage-deflate
+  std::size_t ws_max_inflated = 256 * 1024; ///< largest message after inflating
   unsigned io_threads = 2;
   unsigned actor_threads = 2;
 

@@ -28,47 +28,46 @@ caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string sessio
       finish(self, "ended", "session ended");
   });
   self->request(directory, std::chrono::seconds{30}, lookup_atom::value, session_id)
-    .then(
-      [self, session_id, cursor](const session_ref& ref) {
-        if (!ref.handle) {
-          finish(self, "unknown_session", "unknown session \"" + session_id + "\"");
-          return;
-        }
-        self->state.session = ref.handle;
-        self->monitor(ref.handle);
-        self->send(ref.handle, attach_atom::value, cursor);
-      },
-      [self](const caf::error& err) { finish(self, "internal", self->system().render(err)); });
+      .then(
+          [self, session_id, cursor](const session_ref& ref) {
+            if (!ref.handle) {
+              finish(self, "unknown_session", "unknown session \"" + session_id + "\"");
+              return;
+            }
+            self->state.session = ref.handle;
+            self->monitor(ref.handle);
+            self->send(ref.handle, attach_atom::value, cursor);
+          },
+          [self](const caf::error& err) { finish(self, "internal", self->system().render(err)); });
   return {
-    [self](attach_atom, reply& answer) {
-      bool ok = answer.ok();
-      sink_signal signal;
-      signal.what = sink_signal::kind::attached;
-      signal.attach = std::move(answer);
-      self->state.callback(std::move(signal));
-      if (!ok) {
+      [self](attach_atom, reply& answer) {
+        bool ok = answer.ok();
+        sink_signal signal;
+        signal.what = sink_signal::kind::attached;
+        signal.attach = std::move(answer);
+        self->state.callback(std::move(signal));
+        if (!ok) {
+          self->demonitor(self->state.session);
+          self->quit();
+        }
+      },
+      [self](deliver_atom, stream_batch& batch) {
+        sink_signal signal;
+        signal.what = sink_signal::kind::batch;
+        signal.batch = std::move(batch);
+        self->state.callback(std::move(signal));
+      },
+      [self](end_atom, stream_end& end) {
         self->demonitor(self->state.session);
-        self->quit();
-      }
-    },
-    [self](deliver_atom, stream_batch& batch) {
-      sink_signal signal;
-      signal.what = sink_signal::kind::batch;
-      signal.batch = std::move(batch);
-      self->state.callback(std::move(signal));
-    },
-    [self](end_atom, stream_end& end) {
-      self->demonitor(self->state.session);
-      finish(self, std::move(end.reason), std::move(end.message));
-    },
+        finish(self, std::move(end.reason), std::move(end.message));
+      },
   };
 }
 
 } // namespace
 
-caf::actor spawn_sink_actor(caf::actor_system& system, caf::actor directory,
-                            std::string session_id, std::uint64_t cursor,
-                            sink_callback callback) {
+caf::actor spawn_sink_actor(caf::actor_system& system, caf::actor directory, std::string session_id,
+                            std::uint64_t cursor, sink_callback callback) {
   return system.spawn(sink_actor, std::move(directory), std::move(session_id), cursor,
                       std::move(callback));
 }

@@ -27,7 +27,7 @@ using sink_callback = std::function<void(sink_signal)>;
 /// pushes. It ends after `kind::ended` (unknown session, superseded, session
 /// ended, node draining); killing it (connection closed) detaches it, and
 /// the session keeps every event for the client's resume.
-caf::actor spawn_sink_actor(caf::actor_system& system, caf::actor directory,
-                            std::string session_id, std::uint64_t cursor, sink_callback callback);
+caf::actor spawn_sink_actor(caf::actor_system& system, caf::actor directory, std::string session_id,
+                            std::uint64_t cursor, sink_callback callback);
 
 } // namespace herald

@@ -27,8 +27,7 @@ struct rendered {
 rendered render_replies(const body_outcome& parsed, const std::vector<reply>& replies) {
   if (!parsed.batch) {
     const auto& cmd = parsed.commands[0].cmd;
-    return {status_of(replies[0].error_code),
-            render_reply_frame(cmd.id, cmd.has_id, replies[0])};
+    return {status_of(replies[0].error_code), render_reply_frame(cmd.id, cmd.has_id, replies[0])};
   }
   std::string body = "[";
   for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -108,8 +107,7 @@ bool bearer_matches(std::string_view header, const std::string& key) {
 
 } // namespace
 
-void serve_rpc_post(server_context& ctx, const http_request& req, responder& out,
-                    finisher finish) {
+void serve_rpc_post(server_context& ctx, const http_request& req, responder& out, finisher finish) {
   auto parsed = std::make_shared<body_outcome>(parse_rpc_body(req.body(), *ctx.config));
   if (parsed->failure) {
     finish(make_error_response(req, parsed->failure->error_code, parsed->failure->error_message));
@@ -117,13 +115,12 @@ void serve_rpc_post(server_context& ctx, const http_request& req, responder& out
   }
   auto version = req.version();
   auto keep_alive = req.keep_alive();
-  run_commands(ctx, out, parsed,
-               [parsed, version, keep_alive, finish](std::vector<reply> replies) {
-                 auto [status, body] = render_replies(*parsed, replies);
-                 http_request shape{http::verb::post, "/", version};
-                 shape.keep_alive(keep_alive);
-                 finish(make_json_response(shape, status, std::move(body)));
-               });
+  run_commands(ctx, out, parsed, [parsed, version, keep_alive, finish](std::vector<reply> replies) {
+    auto [status, body] = render_replies(*parsed, replies);
+    http_request shape{http::verb::post, "/", version};
+    shape.keep_alive(keep_alive);
+    finish(make_json_response(shape, status, std::move(body)));
+  });
 }
 
 void serve_rpc_jsonp(server_context& ctx, const http_request& req, std::string_view query,
@@ -192,8 +189,8 @@ void serve_listen(server_context& ctx, const http_request& req, std::string_view
   if (!session)
     session = params->get("chatId");
   if (!session || !is_valid_session_id(*session)) {
-    finish(make_error_response(req, "bad_request",
-                               "session: required, 1-64 chars of [A-Za-z0-9_-]"));
+    finish(
+        make_error_response(req, "bad_request", "session: required, 1-64 chars of [A-Za-z0-9_-]"));
     return;
   }
   cmd.params.session = *session;
@@ -228,11 +225,9 @@ void serve_listen(server_context& ctx, const http_request& req, std::string_view
   out.watch(spawn_command_actor(ctx.system, ctx.commands, {std::move(cmd)}, std::move(answer)));
 }
 
-void serve_publish(server_context& ctx, const http_request& req, responder& out,
-                   finisher finish) {
+void serve_publish(server_context& ctx, const http_request& req, responder& out, finisher finish) {
   const auto& config = *ctx.config;
-  if (!config.api_key.empty()
-      && !bearer_matches(req[http::field::authorization], config.api_key)) {
+  if (!config.api_key.empty() && !bearer_matches(req[http::field::authorization], config.api_key)) {
     finish(make_error_response(req, "unauthorized", "Authorization: Bearer <api key> required"));
     return;
   }
@@ -248,12 +243,12 @@ void serve_publish(server_context& ctx, const http_request& req, responder& out,
   if (!body.contains("data"))
     return fail("bad_request", "data: required");
   if (!nests_within(body["data"], max_data_depth))
-    return fail("bad_request", "data: nests deeper than " + std::to_string(max_data_depth)
-                                 + " levels");
+    return fail("bad_request",
+                "data: nests deeper than " + std::to_string(max_data_depth) + " levels");
   request.data = body["data"].dump();
   if (request.data.size() > config.max_data)
     return fail("too_large", "data: " + std::to_string(request.data.size())
-                               + " bytes exceeds max-data " + std::to_string(config.max_data));
+                                 + " bytes exceeds max-data " + std::to_string(config.max_data));
   if (body.contains("from")) {
     if (!body["from"].is_string() || !is_valid_user_name(body["from"].get<std::string>()))
       return fail("bad_request", "from: must be a string of 1-64 characters");

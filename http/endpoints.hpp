@@ -16,8 +16,7 @@ namespace herald {
 using finisher = std::function<void(http_response)>;
 
 /// POST /v1/rpc: one command or a batch.
-void serve_rpc_post(server_context& ctx, const http_request& req, responder& out,
-                    finisher finish);
+void serve_rpc_post(server_context& ctx, const http_request& req, responder& out, finisher finish);
 
 /// GET /v1/rpc?q=&callback=: JSONP (only with --jsonp).
 void serve_rpc_jsonp(server_context& ctx, const http_request& req, std::string_view query,
@@ -28,7 +27,6 @@ void serve_listen(server_context& ctx, const http_request& req, std::string_view
                   responder& out, finisher finish);
 
 /// POST /v1/publish: server-side publish.
-void serve_publish(server_context& ctx, const http_request& req, responder& out,
-                   finisher finish);
+void serve_publish(server_context& ctx, const http_request& req, responder& out, finisher finish);
 
 } // namespace herald

@@ -26,7 +26,7 @@ bool is_disconnect(beast::error_code ec) {
 
 http_session::http_session(net::ip::tcp::socket&& socket, server_context& ctx,
                            connection_registry& registry)
-  : stream_(std::move(socket)), ctx_(ctx), registry_(registry) {
+    : stream_(std::move(socket)), ctx_(ctx), registry_(registry) {
   ++ctx_.open_connections;
 }
 
@@ -71,9 +71,9 @@ void http_session::do_wait_for_request() {
   }
   idle_ = true;
   stream_.expires_after(ctx_.config->keepalive_timeout);
-  stream_.async_read_some(buffer_.prepare(4096),
-                          beast::bind_front_handler(&http_session::on_first_bytes,
-                                                    shared_from_this()));
+  stream_.async_read_some(
+      buffer_.prepare(4096),
+      beast::bind_front_handler(&http_session::on_first_bytes, shared_from_this()));
 }
 
 void http_session::on_first_bytes(beast::error_code ec, std::size_t n) {
@@ -105,10 +105,10 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
 void http_session::answer_bad_request(beast::error_code ec) {
   if (ec == http::error::body_limit)
     return do_write(make_bare_error_response(
-      413, "too_large", "body exceeds max-body " + std::to_string(ctx_.config->max_body)));
+        413, "too_large", "body exceeds max-body " + std::to_string(ctx_.config->max_body)));
   if (ec == http::error::header_limit)
     return do_write(make_bare_error_response(
-      413, "too_large", "headers exceed max-header " + std::to_string(ctx_.config->max_header)));
+        413, "too_large", "headers exceed max-header " + std::to_string(ctx_.config->max_header)));
   log::debug("malformed request", {{"error", ec.message()}});
   do_write(make_bare_error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
 }
@@ -121,7 +121,9 @@ void http_session::handle_request(http_request req) {
     do_watch_peer();
 }
 
-void http_session::watch(caf::actor worker) { worker_ = std::move(worker); }
+void http_session::watch(caf::actor worker) {
+  worker_ = std::move(worker);
+}
 
 void http_session::hand_over(std::function<void(beast::tcp_stream&&)> next) {
   handed_over_ = true;
@@ -131,10 +133,10 @@ void http_session::hand_over(std::function<void(beast::tcp_stream&&)> next) {
 
 void http_session::do_watch_peer() {
   stream_.socket().async_wait(
-    net::ip::tcp::socket::wait_read,
-    [self = shared_from_this(), generation = watch_generation_](beast::error_code ec) {
-      self->on_peer_readable(ec, generation);
-    });
+      net::ip::tcp::socket::wait_read,
+      [self = shared_from_this(), generation = watch_generation_](beast::error_code ec) {
+        self->on_peer_readable(ec, generation);
+      });
 }
 
 void http_session::on_peer_readable(beast::error_code ec, std::uint64_t generation) {
@@ -142,8 +144,8 @@ void http_session::on_peer_readable(beast::error_code ec, std::uint64_t generati
     return;
   char probe;
   beast::error_code peek_ec;
-  auto n = stream_.socket().receive(net::buffer(&probe, 1), net::socket_base::message_peek,
-                                    peek_ec);
+  auto n
+      = stream_.socket().receive(net::buffer(&probe, 1), net::socket_base::message_peek, peek_ec);
   if (!ec && !peek_ec && n > 0)
     return; // a pipelined request; it is read after this answer
   // The client went away while its request actor worked: stop the actor now.
@@ -156,10 +158,9 @@ void http_session::on_peer_readable(beast::error_code ec, std::uint64_t generati
 }
 
 void http_session::respond(http_response res) {
-  net::post(stream_.get_executor(),
-            [self = shared_from_this(), res = std::move(res)]() mutable {
-              self->on_response(std::move(res));
-            });
+  net::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+    self->on_response(std::move(res));
+  });
 }
 
 void http_session::on_response(http_response res) {

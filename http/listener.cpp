@@ -13,7 +13,7 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 listener::listener(net::io_context& ioc, server_context& ctx, connection_registry& registry)
-  : ioc_(ioc), acceptor_(net::make_strand(ioc)), ctx_(ctx), registry_(registry) {
+    : ioc_(ioc), acceptor_(net::make_strand(ioc)), ctx_(ctx), registry_(registry) {
   // nop
 }
 
@@ -40,7 +40,9 @@ tcp::endpoint listener::local_endpoint() const {
   return acceptor_.local_endpoint(ec);
 }
 
-void listener::run() { do_accept(); }
+void listener::run() {
+  do_accept();
+}
 
 void listener::close() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {

@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 
 #include "http/connection_registry.hpp"

@@ -4,8 +4,8 @@
 #include <string_view>
 
 #include "http/endpoints.hpp"
-#include "http/stream_endpoints.hpp"
 #include "http/query_string.hpp"
+#include "http/stream_endpoints.hpp"
 
 namespace herald {
 
@@ -19,14 +19,14 @@ struct known_path {
 };
 
 constexpr std::array<known_path, 8> known_paths{{
-  {"/v1/rpc", "GET, POST, OPTIONS"},
-  {"/v1/sse", "GET, OPTIONS"},
-  {"/v1/stream", "GET, OPTIONS"},
-  {"/v1/ws", "GET"},
-  {"/v1/listen", "GET, OPTIONS"},
-  {"/v1/publish", "POST, OPTIONS"},
-  {"/healthz", "GET, OPTIONS"},
-  {"/readyz", "GET, OPTIONS"},
+    {"/v1/rpc", "GET, POST, OPTIONS"},
+    {"/v1/sse", "GET, OPTIONS"},
+    {"/v1/stream", "GET, OPTIONS"},
+    {"/v1/ws", "GET"},
+    {"/v1/listen", "GET, OPTIONS"},
+    {"/v1/publish", "POST, OPTIONS"},
+    {"/healthz", "GET, OPTIONS"},
+    {"/readyz", "GET, OPTIONS"},
 }};
 
 const known_path* find_path(std::string_view path) {
@@ -46,8 +46,8 @@ void add_cors(const server_context& ctx, std::string_view origin, std::string_vi
     res.set(http::field::vary, "Origin");
 }
 
-http_response preflight(const server_context& ctx, const http_request& req,
-                        const known_path& path, std::string_view origin, std::string_view host) {
+http_response preflight(const server_context& ctx, const http_request& req, const known_path& path,
+                        std::string_view origin, std::string_view host) {
   if (!origin.empty() && ctx.cors.check(origin, host) == cors_policy::verdict::refused)
     return make_error_response(req, "forbidden", "origin is not allowed (--allow-origin)");
   http_response res{http::status::no_content, req.version()};
@@ -88,8 +88,9 @@ void route(server_context& ctx, http_request req, std::shared_ptr<responder> out
   }
   auto method_not_allowed = [&] {
     auto res = make_json_response(
-      req, 405, error_body("bad_request", std::string{req.method_string()} + " is not allowed on "
-                                            + std::string{path}));
+        req, 405,
+        error_body("bad_request",
+                   std::string{req.method_string()} + " is not allowed on " + std::string{path}));
     res.set(http::field::allow, known->allow);
     finish(std::move(res));
   };

@@ -84,7 +84,6 @@ std::optional<std::int64_t> to_signed(const json& v) {
   return std::nullopt;
 }
 
-
 // Reads `session` (alias chatId).
 failure read_session(const json& params, bool required, std::string& out) {
   auto p = find_param(params, "session", "chatId");

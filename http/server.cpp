@@ -38,7 +38,7 @@ std::optional<tcp::endpoint> parse_endpoint(const std::string& text) {
 
 server::server(caf::actor_system& system, std::shared_ptr<const settings> config,
                caf::actor directory)
-  : ioc_(static_cast<int>(config->io_threads)), ctx_(system, config, std::move(directory)) {
+    : ioc_(static_cast<int>(config->io_threads)), ctx_(system, config, std::move(directory)) {
   // nop
 }
 
@@ -64,8 +64,8 @@ std::string server::start() {
                                          : bound.address().to_string();
   for (unsigned i = 0; i < ctx_.config->io_threads; ++i)
     threads_.emplace_back([this] { ioc_.run(); });
-  log::info("listening", {{"addr", address + ":" + std::to_string(bound.port())},
-                          {"node", ctx_.config->node}});
+  log::info("listening",
+            {{"addr", address + ":" + std::to_string(bound.port())}, {"node", ctx_.config->node}});
   return {};
 }
 

@@ -20,8 +20,7 @@ namespace herald {
 /// a listener, and the drain sequence.
 class server {
 public:
-  server(caf::actor_system& system, std::shared_ptr<const settings> config,
-         caf::actor directory);
+  server(caf::actor_system& system, std::shared_ptr<const settings> config, caf::actor directory);
   ~server();
 
   /// Binds `--listen` and starts the I/O threads. Returns an empty string, or

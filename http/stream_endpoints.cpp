@@ -55,8 +55,8 @@ http_response no_content(const http_request& req) {
 
 } // namespace
 
-void serve_sse(server_context& ctx, const http_request& req, std::string_view query,
-               responder& out, const finisher& finish) {
+void serve_sse(server_context& ctx, const http_request& req, std::string_view query, responder& out,
+               const finisher& finish) {
   std::string origin{req[http::field::origin]};
   std::string host{req[http::field::host]};
   if (!origin.empty() && ctx.cors.check(origin, host) == cors_policy::verdict::refused) {

@@ -13,15 +13,14 @@
 namespace herald {
 
 /// GET /v1/sse?session=[&cursor=] | ?user=&groups= ; Last-Event-ID wins.
-void serve_sse(server_context& ctx, const http_request& req, std::string_view query,
-               responder& out, const finisher& finish);
+void serve_sse(server_context& ctx, const http_request& req, std::string_view query, responder& out,
+               const finisher& finish);
 
 /// GET /v1/stream?session=&callback=[&cursor=]: forever-frame.
 void serve_forever_frame(server_context& ctx, const http_request& req, std::string_view query,
                          responder& out, const finisher& finish);
 
 /// GET /v1/ws: WebSocket upgrade (subprotocol herald.v1).
-void serve_websocket(server_context& ctx, http_request req, responder& out,
-                     const finisher& finish);
+void serve_websocket(server_context& ctx, http_request req, responder& out, const finisher& finish);
 
 } // namespace herald

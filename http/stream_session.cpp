@@ -32,8 +32,7 @@ std::string hex(std::size_t n) {
   return std::string(buf, static_cast<std::size_t>(len));
 }
 
-std::string control_json(std::string_view type, std::string_view reason,
-                         std::string_view message) {
+std::string control_json(std::string_view type, std::string_view reason, std::string_view message) {
   return "{\"type\":" + json_quote(type) + ",\"reason\":" + json_quote(reason)
          + ",\"message\":" + json_quote(message) + ",\"time\":" + std::to_string(now_ms()) + "}";
 }
@@ -41,12 +40,8 @@ std::string control_json(std::string_view type, std::string_view reason,
 } // namespace
 
 stream_session::stream_session(beast::tcp_stream&& stream, server_context& ctx, stream_plan plan)
-  : stream_(std::move(stream)),
-    ctx_(ctx),
-    plan_(std::move(plan)),
-    session_(plan_.session),
-    heartbeat_timer_(stream_.get_executor()),
-    age_timer_(stream_.get_executor()) {
+    : stream_(std::move(stream)), ctx_(ctx), plan_(std::move(plan)), session_(plan_.session),
+      heartbeat_timer_(stream_.get_executor()), age_timer_(stream_.get_executor()) {
   ++ctx_.open_connections;
 }
 
@@ -76,10 +71,9 @@ void stream_session::run() {
   // The head goes out as is; everything after it is chunked by do_write.
   writing_ = std::move(head);
   write_in_flight_ = true;
-  net::async_write(stream_, net::buffer(writing_),
-                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                     self->on_write(ec);
-                   });
+  net::async_write(
+      stream_, net::buffer(writing_),
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   if (plan_.kind == stream_plan::format::sse)
     enqueue("retry: " + std::to_string(ctx_.config->sse_retry_ms) + "\n\n");
   else
@@ -110,24 +104,23 @@ void stream_session::enter_then_attach() {
   std::weak_ptr<stream_session> weak = shared_from_this();
   auto executor = stream_.get_executor();
   enter_worker_ = spawn_command_actor(
-    ctx_.system, ctx_.commands, {std::move(cmd)},
-    [weak, executor](std::vector<reply> replies) {
-      net::post(executor, [weak, r = std::move(replies[0])] {
-        auto self = weak.lock();
-        if (!self || self->closed_)
-          return;
-        self->enter_worker_ = nullptr;
-        if (!r.ok()) {
-          self->write_control("", "error", error_body(r.error_code, r.error_message));
-          self->finish_after_flush();
-          return;
-        }
-        auto result = nlohmann::json::parse(r.result_json, nullptr, false);
-        self->session_ = result.value("session", std::string{});
-        self->write_control(self->session_ + ".0", "session", r.result_json);
-        self->attach(self->session_, 0);
+      ctx_.system, ctx_.commands, {std::move(cmd)}, [weak, executor](std::vector<reply> replies) {
+        net::post(executor, [weak, r = std::move(replies[0])] {
+          auto self = weak.lock();
+          if (!self || self->closed_)
+            return;
+          self->enter_worker_ = nullptr;
+          if (!r.ok()) {
+            self->write_control("", "error", error_body(r.error_code, r.error_message));
+            self->finish_after_flush();
+            return;
+          }
+          auto result = nlohmann::json::parse(r.result_json, nullptr, false);
+          self->session_ = result.value("session", std::string{});
+          self->write_control(self->session_ + ".0", "session", r.result_json);
+          self->attach(self->session_, 0);
+        });
       });
-    });
 }
 
 void stream_session::attach(const std::string& session, std::uint64_t cursor) {
@@ -149,14 +142,12 @@ void stream_session::on_signal(sink_signal signal) {
     case sink_signal::kind::attached:
       if (!signal.attach.ok()) {
         sink_ = nullptr;
-        write_control("", "error", error_body(signal.attach.error_code,
-                                              signal.attach.error_message));
+        write_control("", "error",
+                      error_body(signal.attach.error_code, signal.attach.error_message));
         finish_after_flush();
       }
       return;
-    case sink_signal::kind::batch:
-      on_batch(signal.batch);
-      return;
+    case sink_signal::kind::batch: on_batch(signal.batch); return;
     case sink_signal::kind::ended:
       sink_ = nullptr;
       on_end(signal.end);
@@ -182,8 +173,7 @@ void stream_session::on_end(const stream_end& end) {
   if (reason == "superseded") {
     // The id makes the browser's reconnect name this stream as superseded,
     // which is answered 204: a bare EventSource stops for good.
-    write_control(session_ + ".superseded", "superseded",
-                  control_json("end", reason, end.message));
+    write_control(session_ + ".superseded", "superseded", control_json("end", reason, end.message));
   } else if (reason == "draining") {
     write_control("", "reconnect", control_json("reconnect", reason, end.message));
   } else if (reason == "unknown_session" || reason == "ended") {
@@ -266,10 +256,9 @@ void stream_session::do_write() {
   if (finishing_)
     writing_ += "0\r\n\r\n";
   write_in_flight_ = true;
-  net::async_write(stream_, net::buffer(writing_),
-                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                     self->on_write(ec);
-                   });
+  net::async_write(
+      stream_, net::buffer(writing_),
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
 }
 
 void stream_session::on_write(beast::error_code ec) {
@@ -290,8 +279,8 @@ void stream_session::arm_heartbeat() {
     if (self->plan_.kind == stream_plan::format::sse)
       self->enqueue(": heartbeat " + time + "\n\n");
     else
-      self->enqueue("<script>parent." + self->plan_.callback + "({\"type\":\"heartbeat\",\"time\":"
-                    + time + "});</script>\n");
+      self->enqueue("<script>parent." + self->plan_.callback
+                    + "({\"type\":\"heartbeat\",\"time\":" + time + "});</script>\n");
     self->arm_heartbeat();
   });
 }

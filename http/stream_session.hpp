@@ -18,13 +18,13 @@ namespace herald {
 struct stream_plan {
   enum class format { sse, frame };
   format kind = format::sse;
-  std::string session;   ///< session to resume; empty when entering implicitly
+  std::string session; ///< session to resume; empty when entering implicitly
   std::uint64_t cursor = 0;
-  std::string callback;  ///< forever-frame: the parent's function
+  std::string callback;   ///< forever-frame: the parent's function
   std::string enter_user; ///< SSE implicit enter (`?user=&groups=`)
   std::vector<std::string> enter_groups;
   bool resume_of_dead_session = false; ///< enter anew, after saying so
-  std::string allow_origin; ///< Access-Control-Allow-Origin value, if any
+  std::string allow_origin;            ///< Access-Control-Allow-Origin value, if any
 };
 
 /// One open stream (SSE or forever-frame) on a connection taken over from
