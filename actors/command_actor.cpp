@@ -69,9 +69,18 @@ void with_session(self_ptr self, const std::string& id, session_fn fn) {
           fail_with(self, "directory"));
 }
 
-// Resolves `names` one after another; stops at the first that may not be used.
+// Resolves `names` one after another (each name once, in first-seen order);
+// stops at the first that may not be used.
 void with_groups(self_ptr self, std::vector<std::string> names, std::vector<group_ref> found,
                  groups_fn fn) {
+  if (found.empty()) {
+    // Results are keyed by name: a repeated name would never complete them.
+    std::vector<std::string> unique;
+    for (auto& name : names)
+      if (std::find(unique.begin(), unique.end(), name) == unique.end())
+        unique.push_back(std::move(name));
+    names = std::move(unique);
+  }
   if (found.size() == names.size()) {
     fn(std::move(found));
     return;

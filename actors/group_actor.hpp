@@ -26,7 +26,8 @@ struct group_config {
 /// - (join_atom, actor session, string user, since_point) — adds the member;
 ///   replays history after `since` to it first when that recovers; answers
 ///   {"group","seq","epoch"[,"recovered"]}.
-/// - (leave_atom, actor session, string reason) — removes the member.
+/// - (leave_atom, actor session, string reason) — removes the member; no
+///   reply (sessions send it without a request).
 /// - (publish_atom, string from, string data_json) — answers the new seq
 ///   (uint64) after broadcasting one shared message to every member.
 /// - (presence_atom) — {"users":[…],"count":n}.

@@ -1,6 +1,7 @@
 #include "actors/session_actor.hpp"
 
 #include <map>
+#include <set>
 
 #include "actors/event.hpp"
 #include "actors/log.hpp"
@@ -11,7 +12,9 @@ namespace herald {
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+// The actor clock, not steady_clock: under CAF's test coordinator a lease
+// then passes on simulated time.
+using clock_type = caf::actor_clock;
 
 struct session_state {
   session_config config;
@@ -23,6 +26,7 @@ struct session_state {
   caf::actor sink;                 // the open stream, if any
   std::uint64_t sink_position = 0; // last eid pushed to it
   clock_type::time_point last_touch;
+  std::set<std::string> joining; // joins in flight count towards max-groups-per-session
   bool draining = false; // answer every listen at once: the client should move
   static inline const char* name = "herald.session";
 };
@@ -30,7 +34,7 @@ struct session_state {
 using self_ptr = caf::stateful_actor<session_state>*;
 
 void touch(self_ptr self) {
-  self->state.last_touch = clock_type::now();
+  self->state.last_touch = self->clock().now();
 }
 
 // Sends the waiting listener what follows its cursor (possibly nothing) and
@@ -105,7 +109,7 @@ void end_session(self_ptr self, const std::string& reason) {
   self->quit();
 }
 
-void arm_lease_timer(self_ptr self, clock_type::duration after) {
+void arm_lease_timer(self_ptr self, clock_type::duration_type after) {
   self->delayed_send(self, after, lease_atom::value);
 }
 
@@ -118,7 +122,7 @@ void check_lease(self_ptr self) {
     return;
   }
   auto expires = st.last_touch + st.config.lease;
-  auto now = clock_type::now();
+  auto now = self->clock().now();
   if (now >= expires)
     end_session(self, "expired");
   else
@@ -187,20 +191,24 @@ caf::behavior session_actor(self_ptr self, session_config config) {
              const since_point& since) -> caf::result<reply> {
         auto& st = self->state;
         touch(self);
-        if (st.groups.count(name) == 0 && st.groups.size() >= st.config.max_groups)
+        bool known = st.groups.count(name) != 0 || st.joining.count(name) != 0;
+        if (!known && st.groups.size() + st.joining.size() >= st.config.max_groups)
           return make_failure("forbidden", "session is already in "
                                                + std::to_string(st.config.max_groups)
                                                + " groups (max-groups-per-session)");
         auto promise = self->make_response_promise<reply>();
+        st.joining.insert(name);
         self->request(group, std::chrono::seconds{30}, join_atom::value, caf::actor{self},
                       st.config.user, since)
             .then(
                 [self, name, group, promise](const reply& r) mutable {
+                  self->state.joining.erase(name);
                   if (r.ok())
                     self->state.groups.emplace(name, group);
                   promise.deliver(r);
                 },
-                [promise](const caf::error&) mutable {
+                [self, name, promise](const caf::error&) mutable {
+                  self->state.joining.erase(name);
                   promise.deliver(make_failure("unavailable", "group did not answer; retry"));
                 });
         return promise;
