@@ -97,6 +97,7 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         sc.lease = clamp_lease(*st.config, lease_given, lease);
         sc.queue_max = st.config->queue_max;
         sc.max_groups = st.config->max_groups_per_session;
+        sc.max_stream_buffer = st.config->max_stream_buffer;
         auto handle = spawn_session_actor(self->system(), sc);
         self->monitor(handle);
         session_ref ref{handle, sc.id, user, sc.lease.count()};

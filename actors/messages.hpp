@@ -34,6 +34,7 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using attach_atom = caf::atom_constant<caf::atom("attach")>;
 using end_atom = caf::atom_constant<caf::atom("end")>;
+using flushed_atom = caf::atom_constant<caf::atom("flushed")>;
 
 /// An event as it travels between actors: its type and the JSON text of the
 /// object's remaining members, rendered once by whoever created the event

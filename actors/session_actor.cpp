@@ -1,5 +1,6 @@
 #include "actors/session_actor.hpp"
 
+#include <deque>
 #include <map>
 #include <set>
 
@@ -25,6 +26,13 @@ struct session_state {
   std::uint64_t listener_max = 0;
   caf::actor sink;                 // the open stream, if any
   std::uint64_t sink_position = 0; // last eid pushed to it
+  // Flow control of a paced sink: what it has not yet written, and the live
+  // events (arrived since the attach) that wait behind that window.
+  bool sink_paced = false;
+  std::deque<std::pair<std::uint64_t, std::size_t>> sink_in_flight; // eid, bytes
+  std::size_t sink_in_flight_bytes = 0;
+  std::deque<std::pair<std::uint64_t, std::size_t>> sink_live_waiting; // eid, estimate
+  std::size_t sink_live_waiting_bytes = 0;
   clock_type::time_point last_touch;
   std::set<std::string> joining; // joins in flight count towards max-groups-per-session
   bool draining = false; // answer every listen at once: the client should move
@@ -64,21 +72,57 @@ void supersede_listener(self_ptr self) {
   st.listener = nullptr;
 }
 
-// Hands the sink everything after what it already has, in batches of a
-// bounded size, and counts it as delivered.
+constexpr std::size_t sink_window_events = 64;
+
+// Returns true if a paced sink may take one more event now: the window holds
+// at most 64 events and half of max-stream-buffer (but always one event).
+bool window_open(const session_state& st) {
+  if (!st.sink_paced)
+    return true;
+  if (st.sink_in_flight.empty())
+    return true;
+  return st.sink_in_flight.size() < sink_window_events
+         && st.sink_in_flight_bytes < st.config.max_stream_buffer / 2;
+}
+
+void forget_live_waiting_up_to(session_state& st, std::uint64_t eid) {
+  while (!st.sink_live_waiting.empty() && st.sink_live_waiting.front().first <= eid) {
+    st.sink_live_waiting_bytes -= st.sink_live_waiting.front().second;
+    st.sink_live_waiting.pop_front();
+  }
+}
+
+// Hands the sink what follows what it already has, as far as its window
+// allows, and counts it as delivered.
 void push_to_sink(self_ptr self) {
   auto& st = self->state;
   constexpr std::size_t batch_max = 256;
-  while (st.sink && st.queue.has_after(st.sink_position)) {
+  while (st.sink && st.queue.has_after(st.sink_position) && window_open(st)) {
     stream_batch batch;
-    st.queue.visit_after(st.sink_position, batch_max,
-                         [&](std::uint64_t eid, const std::string& type, std::string json) {
-                           batch.events.push_back(stream_event{eid, type, std::move(json)});
-                         });
-    st.sink_position = batch.events.back().eid;
+    std::size_t room = st.sink_paced ? sink_window_events - st.sink_in_flight.size() : batch_max;
+    while (batch.events.size() < room && st.queue.has_after(st.sink_position)
+           && (batch.events.empty() || window_open(st))) {
+      st.queue.visit_after(st.sink_position, 1,
+                           [&](std::uint64_t eid, const std::string& type, std::string json) {
+                             if (st.sink_paced) {
+                               st.sink_in_flight.emplace_back(eid, json.size());
+                               st.sink_in_flight_bytes += json.size();
+                             }
+                             batch.events.push_back(stream_event{eid, type, std::move(json)});
+                           });
+      st.sink_position = batch.events.back().eid;
+    }
     st.queue.mark_delivered(st.sink_position);
+    forget_live_waiting_up_to(st, st.sink_position);
     self->send(st.sink, deliver_atom::value, std::move(batch));
   }
+}
+
+void reset_flow(session_state& st) {
+  st.sink_in_flight.clear();
+  st.sink_in_flight_bytes = 0;
+  st.sink_live_waiting.clear();
+  st.sink_live_waiting_bytes = 0;
 }
 
 void end_sink(self_ptr self, std::string reason, std::string message) {
@@ -88,6 +132,7 @@ void end_sink(self_ptr self, std::string reason, std::string message) {
   self->demonitor(st.sink);
   self->send(st.sink, end_atom::value, stream_end{std::move(reason), std::move(message)});
   st.sink = nullptr;
+  reset_flow(st);
   touch(self);
 }
 
@@ -146,19 +191,42 @@ caf::behavior session_actor(self_ptr self, session_config config) {
     } else if (st.sink && down.source == st.sink.address()) {
       // The stream closed; the client resumes by eid. The lease runs again.
       st.sink = nullptr;
+      reset_flow(st);
       touch(self);
     }
   });
   return {
-      [self](event_atom, const event&) {
+      [self](event_atom, const event& e) {
         auto& st = self->state;
         // Keep the message we received, not a copy of the event: broadcasts are
         // shared by every queue that holds them.
         st.queue.push(self->current_mailbox_element()->copy_content_to_message(), now_ms());
         if (st.listener && st.queue.has_after(st.listener_cursor))
           answer_listener(self);
-        else if (st.sink)
+        else if (st.sink) {
+          if (st.sink_paced) {
+            // A live event: it counts against the reader until it is pushed.
+            auto estimate = e.tail.size() + e.type.size() + 48;
+            st.sink_live_waiting.emplace_back(st.queue.last_eid(), estimate);
+            st.sink_live_waiting_bytes += estimate;
+          }
           push_to_sink(self);
+          if (st.sink_paced
+              && st.sink_in_flight_bytes + st.sink_live_waiting_bytes
+                   > st.config.max_stream_buffer)
+            end_sink(self, "slow_consumer",
+                     "more than max-stream-buffer bytes waiting; resume by eid");
+        }
+      },
+      [self](flushed_atom, std::uint64_t eid) {
+        auto& st = self->state;
+        if (!st.sink || caf::actor_cast<caf::actor>(self->current_sender()) != st.sink)
+          return;
+        while (!st.sink_in_flight.empty() && st.sink_in_flight.front().first <= eid) {
+          st.sink_in_flight_bytes -= st.sink_in_flight.front().second;
+          st.sink_in_flight.pop_front();
+        }
+        push_to_sink(self);
       },
       [self](listen_atom, std::uint64_t cursor, std::uint64_t max, bool wait) {
         auto& st = self->state;
@@ -227,7 +295,7 @@ caf::behavior session_actor(self_ptr self, session_config config) {
         end_session(self, "exit");
         return make_result("{\"ok\":true}");
       },
-      [self](attach_atom, std::uint64_t cursor) {
+      [self](attach_atom, std::uint64_t cursor, bool paced) {
         auto& st = self->state;
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         if (!sender)
@@ -248,6 +316,8 @@ caf::behavior session_actor(self_ptr self, session_config config) {
           self->demonitor(st.sink);
         st.sink = sender;
         st.sink_position = cursor;
+        st.sink_paced = paced;
+        reset_flow(st);
         self->monitor(sender);
         // Plain sends, so the attach answer arrives before the first batch.
         self->send(sender, attach_atom::value,

@@ -14,6 +14,7 @@ struct session_config {
   std::chrono::seconds lease{100};
   std::size_t queue_max = 1000;
   std::size_t max_groups = 256;
+  std::size_t max_stream_buffer = 256 * 1024; ///< bytes a paced sink may fall behind
 };
 
 /// A session: its event queue (eids, acknowledgement, overflow), joined

@@ -21,7 +21,7 @@ void finish(self_ptr self, std::string reason, std::string message) {
 }
 
 caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string session_id,
-                         std::uint64_t cursor, sink_callback callback) {
+                         std::uint64_t cursor, sink_callback callback, bool paced) {
   self->state.callback = std::move(callback);
   self->set_down_handler([self](const caf::down_msg& down) {
     if (down.source == self->state.session.address())
@@ -29,14 +29,14 @@ caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string sessio
   });
   self->request(directory, std::chrono::seconds{30}, lookup_atom::value, session_id)
       .then(
-          [self, session_id, cursor](const session_ref& ref) {
+          [self, session_id, cursor, paced](const session_ref& ref) {
             if (!ref.handle) {
               finish(self, "unknown_session", "unknown session \"" + session_id + "\"");
               return;
             }
             self->state.session = ref.handle;
             self->monitor(ref.handle);
-            self->send(ref.handle, attach_atom::value, cursor);
+            self->send(ref.handle, attach_atom::value, cursor, paced);
           },
           [self](const caf::error& err) { finish(self, "internal", self->system().render(err)); });
   return {
@@ -57,7 +57,12 @@ caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string sessio
         signal.batch = std::move(batch);
         self->state.callback(std::move(signal));
       },
-      [self](end_atom, stream_end& end) {
+      [self](flushed_atom, std::uint64_t eid) {
+      // From the connection: everything up to eid is written; more may come.
+      if (self->state.session)
+        self->send(self->state.session, flushed_atom::value, eid);
+    },
+    [self](end_atom, stream_end& end) {
         self->demonitor(self->state.session);
         finish(self, std::move(end.reason), std::move(end.message));
       },
@@ -67,9 +72,9 @@ caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string sessio
 } // namespace
 
 caf::actor spawn_sink_actor(caf::actor_system& system, caf::actor directory, std::string session_id,
-                            std::uint64_t cursor, sink_callback callback) {
+                            std::uint64_t cursor, sink_callback callback, bool paced) {
   return system.spawn(sink_actor, std::move(directory), std::move(session_id), cursor,
-                      std::move(callback));
+                      std::move(callback), paced);
 }
 
 } // namespace herald

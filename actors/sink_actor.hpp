@@ -27,7 +27,12 @@ using sink_callback = std::function<void(sink_signal)>;
 /// pushes. It ends after `kind::ended` (unknown session, superseded, session
 /// ended, node draining); killing it (connection closed) detaches it, and
 /// the session keeps every event for the client's resume.
+///
+/// A `paced` sink is fed a bounded window at a time: its connection sends it
+/// `(flushed_atom, eid)` after each write, and the session pushes more. A
+/// reader that lets live events pile up beyond max-stream-buffer is then
+/// ended with reason "slow_consumer"; a large backlog alone never is.
 caf::actor spawn_sink_actor(caf::actor_system& system, caf::actor directory, std::string session_id,
-                            std::uint64_t cursor, sink_callback callback);
+                            std::uint64_t cursor, sink_callback callback, bool paced = false);
 
 } // namespace herald

@@ -131,22 +131,23 @@ void http_session::hand_over(std::function<void(beast::tcp_stream&&)> next) {
   next(std::move(stream_));
 }
 
+// A peek, not a read: pipelined bytes stay in the socket for the next
+// request. It completes with data (a pipelined request: stop watching), with
+// EOF or an error (the client left), or aborted when the socket closes.
 void http_session::do_watch_peer() {
-  stream_.socket().async_wait(
-      net::ip::tcp::socket::wait_read,
-      [self = shared_from_this(), generation = watch_generation_](beast::error_code ec) {
-        self->on_peer_readable(ec, generation);
-      });
+  stream_.socket().async_receive(
+    net::buffer(peer_probe_), net::socket_base::message_peek,
+    [self = shared_from_this(), generation = watch_generation_](beast::error_code ec,
+                                                                std::size_t n) {
+      self->on_peer_readable(ec, n, generation);
+    });
 }
 
-void http_session::on_peer_readable(beast::error_code ec, std::uint64_t generation) {
+void http_session::on_peer_readable(beast::error_code ec, std::size_t n,
+                                    std::uint64_t generation) {
   if (generation != watch_generation_ || ec == net::error::operation_aborted || closed_)
     return;
-  char probe;
-  beast::error_code peek_ec;
-  auto n
-      = stream_.socket().receive(net::buffer(&probe, 1), net::socket_base::message_peek, peek_ec);
-  if (!ec && !peek_ec && n > 0)
+  if (!ec && n > 0)
     return; // a pipelined request; it is read after this answer
   // The client went away while its request actor worked: stop the actor now.
   // Nothing is lost; undelivered events stay queued in the session.
@@ -168,8 +169,10 @@ void http_session::on_response(http_response res) {
     return;
   worker_ = nullptr;
   ++watch_generation_;
-  beast::error_code ignored;
-  stream_.socket().cancel(ignored); // ends a pending peer watch
+  // The peer watch stays pending: the generation bump makes it a no-op when
+  // it completes (at the next bytes or the close). Cancelling it here instead
+  // raced with the write on another I/O thread and could stall the
+  // connection until the client sent more (seen with --io-threads 2).
   do_write(std::move(res));
 }
 

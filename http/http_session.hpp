@@ -48,7 +48,7 @@ private:
   void on_read(boost::beast::error_code ec, std::size_t n);
   void handle_request(http_request req);
   void do_watch_peer();
-  void on_peer_readable(boost::beast::error_code ec, std::uint64_t generation);
+  void on_peer_readable(boost::beast::error_code ec, std::size_t n, std::uint64_t generation);
   void on_response(http_response res);
   void do_write(http_response res);
   void on_write(boost::beast::error_code ec, bool keep_alive);
@@ -68,6 +68,7 @@ private:
   bool idle_ = false;
   bool closed_ = false;
   bool handed_over_ = false;
+  char peer_probe_[1];
 };
 
 } // namespace herald

@@ -126,13 +126,15 @@ void stream_session::enter_then_attach() {
 void stream_session::attach(const std::string& session, std::uint64_t cursor) {
   std::weak_ptr<stream_session> weak = shared_from_this();
   auto executor = stream_.get_executor();
-  sink_ = spawn_sink_actor(ctx_.system, ctx_.commands.directory, session, cursor,
-                           [weak, executor](sink_signal signal) {
-                             net::post(executor, [weak, signal = std::move(signal)]() mutable {
-                               if (auto self = weak.lock())
-                                 self->on_signal(std::move(signal));
-                             });
-                           });
+  sink_ = spawn_sink_actor(
+    ctx_.system, ctx_.commands.directory, session, cursor,
+    [weak, executor](sink_signal signal) {
+      net::post(executor, [weak, signal = std::move(signal)]() mutable {
+        if (auto self = weak.lock())
+          self->on_signal(std::move(signal));
+      });
+    },
+    /*paced=*/true);
 }
 
 void stream_session::on_signal(sink_signal signal) {
@@ -170,6 +172,10 @@ void stream_session::on_end(const stream_end& end) {
     enter_then_attach();
     return;
   }
+  if (reason == "slow_consumer") {
+    log::info("slow consumer cut off", {{"session", session_}});
+    return close("slow consumer");
+  }
   if (reason == "superseded") {
     // The id makes the browser's reconnect name this stream as superseded,
     // which is answered 204: a bare EventSource stops for good.
@@ -203,6 +209,7 @@ void stream_session::write_event(std::uint64_t eid, const std::string& type,
     enqueue("<script>parent." + plan_.callback + "(" + escape_json_for_script(json)
             + ");</script>\n");
   }
+  pending_last_eid_ = eid;
 }
 
 // Stream-level messages (session, error, superseded, reconnect): on SSE an
@@ -230,7 +237,10 @@ void stream_session::write_control(const std::string& id, const std::string& typ
 void stream_session::enqueue(std::string_view bytes) {
   if (closed_)
     return;
-  if (pending_.size() + bytes.size() > ctx_.config->max_stream_buffer) {
+  // The session paces what it sends, so this only trips when the socket
+  // itself stalls with heartbeats and control messages piling up; one event
+  // larger than the bound must still get through.
+  if (!pending_.empty() && pending_.size() + bytes.size() > 2 * ctx_.config->max_stream_buffer) {
     log::info("slow consumer cut off",
               {{"session", session_}, {"pending_bytes", std::to_string(pending_.size())}});
     close("slow consumer");
@@ -255,6 +265,8 @@ void stream_session::do_write() {
   }
   if (finishing_)
     writing_ += "0\r\n\r\n";
+  writing_last_eid_ = pending_last_eid_;
+  pending_last_eid_ = 0;
   write_in_flight_ = true;
   net::async_write(
       stream_, net::buffer(writing_),
@@ -267,6 +279,9 @@ void stream_session::on_write(beast::error_code ec) {
     return close("write failed");
   if (finishing_ && pending_.empty() && writing_.ends_with("0\r\n\r\n"))
     return close("finished");
+  if (writing_last_eid_ != 0 && sink_)
+    caf::anon_send(sink_, flushed_atom::value, writing_last_eid_);
+  writing_last_eid_ = 0;
   do_write();
 }
 

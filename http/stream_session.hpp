@@ -30,9 +30,11 @@ struct stream_plan {
 /// One open stream (SSE or forever-frame) on a connection taken over from
 /// its http_session. Events flow session actor → sink actor → this strand;
 /// what arrives while a write is in flight goes out in the next write, in
-/// one chunk (that batching is where throughput comes from). A reader that
-/// lets more than `max-stream-buffer` bytes pile up is cut off; it resumes by
-/// eid and loses nothing.
+/// one chunk (that batching is where throughput comes from). The sink is
+/// paced: after each write this connection reports the newest eid written
+/// and the session sends the next window, so a large backlog flows at the
+/// reader's pace. A reader that lets live events pile up beyond
+/// `max-stream-buffer` is cut off by its session; it resumes by eid.
 class stream_session : public std::enable_shared_from_this<stream_session> {
 public:
   stream_session(boost::beast::tcp_stream&& stream, server_context& ctx, stream_plan plan);
@@ -65,6 +67,8 @@ private:
   caf::actor enter_worker_;
   std::string pending_;
   std::string writing_;
+  std::uint64_t pending_last_eid_ = 0; // newest event in pending_
+  std::uint64_t writing_last_eid_ = 0; // newest event in writing_
   bool write_in_flight_ = false;
   bool finishing_ = false;
   bool closed_ = false;
