@@ -35,11 +35,17 @@ struct session_state {
   std::size_t sink_live_waiting_bytes = 0;
   clock_type::time_point last_touch;
   std::set<std::string> joining; // joins in flight count towards max-groups-per-session
-  bool draining = false; // answer every listen at once: the client should move
+  bool draining = false;         // answer every listen at once: the client should move
   static inline const char* name = "herald.session";
 };
 
 using self_ptr = caf::stateful_actor<session_state>*;
+
+reply cursor_past_end(const session_state& st, const std::string& field, std::uint64_t cursor) {
+  return make_failure("bad_request", field + ": " + std::to_string(cursor)
+                                         + " is past the last event ("
+                                         + std::to_string(st.queue.last_eid()) + ")");
+}
 
 void touch(self_ptr self) {
   self->state.last_touch = self->clock().now();
@@ -212,8 +218,7 @@ caf::behavior session_actor(self_ptr self, session_config config) {
           }
           push_to_sink(self);
           if (st.sink_paced
-              && st.sink_in_flight_bytes + st.sink_live_waiting_bytes
-                   > st.config.max_stream_buffer)
+              && st.sink_in_flight_bytes + st.sink_live_waiting_bytes > st.config.max_stream_buffer)
             end_sink(self, "slow_consumer",
                      "more than max-stream-buffer bytes waiting; resume by eid");
         }
@@ -235,10 +240,7 @@ caf::behavior session_actor(self_ptr self, session_config config) {
           return;
         touch(self);
         if (!st.queue.acknowledge(cursor)) {
-          self->send(sender, deliver_atom::value,
-                     make_failure("bad_request", "params.cursor: " + std::to_string(cursor)
-                                                     + " is past the last event ("
-                                                     + std::to_string(st.queue.last_eid()) + ")"));
+          self->send(sender, deliver_atom::value, cursor_past_end(st, "params.cursor", cursor));
           return;
         }
         end_sink(self, "superseded", "a long-poll took over this session");
@@ -302,10 +304,7 @@ caf::behavior session_actor(self_ptr self, session_config config) {
           return;
         touch(self);
         if (!st.queue.acknowledge(cursor)) {
-          self->send(sender, attach_atom::value,
-                     make_failure("bad_request", "cursor " + std::to_string(cursor)
-                                                     + " is past the last event ("
-                                                     + std::to_string(st.queue.last_eid()) + ")"));
+          self->send(sender, attach_atom::value, cursor_past_end(st, "cursor", cursor));
           return;
         }
         if (st.listener)

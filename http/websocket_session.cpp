@@ -1,17 +1,286 @@
+// websocket_session, part one: the socket — handshake, reads, the write
+// queue, heartbeats and closing. Part two (websocket_commands.cpp) runs the
+// command frames and the attached session.
+
 #include "http/websocket_session.hpp"
+
+#include <boost/beast/http/write.hpp>
+
+#include "actors/event.hpp"
+#include "actors/log.hpp"
+#include "http/drain_watch.hpp"
+#include "http/websocket_handshake.hpp"
 
 namespace herald {
 
-// Placeholder until the WebSocket transport lands: refuses politely.
-websocket_session::websocket_session(boost::beast::tcp_stream&& stream, server_context& ctx)
-  : ws_(std::move(stream)), ctx_(ctx) {
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace websocket = beast::websocket;
+
+websocket_session::websocket_session(beast::tcp_stream&& stream, server_context& ctx)
+    : ws_(std::move(stream)), ctx_(ctx), heartbeat_timer_(ws_.get_executor()) {
   ++ctx_.open_connections;
 }
 
-websocket_session::~websocket_session() { --ctx_.open_connections; }
+websocket_session::~websocket_session() {
+  if (worker_)
+    caf::anon_send_exit(worker_, caf::exit_reason::user_shutdown);
+  if (sink_)
+    caf::anon_send_exit(sink_, caf::exit_reason::user_shutdown);
+  --ctx_.open_connections;
+}
 
-void websocket_session::run(http_request) {
-  boost::beast::error_code ignored;
+void websocket_session::run(http_request req) {
+  if (auto problem = handshake_problem(req); !problem.empty())
+    return do_refuse(std::move(req), problem);
+  auto choice = choose_subprotocol(req);
+  if (choice == subprotocol_choice::refused)
+    return do_refuse(std::move(req), "Sec-WebSocket-Protocol: this server speaks herald.v1 only");
+  do_accept(std::move(req), choice == subprotocol_choice::herald);
+}
+
+// --- handshake ---------------------------------------------------------------
+
+// Answers 400 with the error shape and closes; no upgrade.
+void websocket_session::do_refuse(http_request req, std::string_view problem) {
+  auto res = make_error_response(req, "bad_request", problem);
+  res.set(http::field::sec_websocket_version, "13"); // the version we speak (RFC 6455 4.4)
+  res.keep_alive(false);
+  refusal_ = std::make_shared<http_response>(std::move(res));
+  ws_.next_layer().expires_after(ctx_.config->request_timeout);
+  http::async_write(ws_.next_layer(), *refusal_,
+                    beast::bind_front_handler(&websocket_session::on_refuse, shared_from_this()));
+}
+
+void websocket_session::on_refuse(beast::error_code ec, std::size_t) {
+  if (ec)
+    return fail(ec, "refuse");
+  closed_ = true;
+  beast::error_code ignored;
+  ws_.next_layer().socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  ws_.next_layer().socket().close(ignored);
+}
+
+void websocket_session::do_accept(http_request req, bool answer_subprotocol) {
+  // From here on the WebSocket's own timeouts govern the socket.
+  ws_.next_layer().expires_never();
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  // Pings after one silent heartbeat; a peer silent for two is dead.
+  timeouts.idle_timeout = 2 * ctx_.config->heartbeat;
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket_deflate_option(*ctx_.config));
+  ws_.set_option(
+      websocket::stream_base::decorator([answer_subprotocol](websocket::response_type& res) {
+        res.set(http::field::server, "herald");
+        if (answer_subprotocol)
+          res.set(http::field::sec_websocket_protocol, websocket_subprotocol);
+      }));
+  ws_.read_message_max(websocket_message_limit(*ctx_.config));
+  ws_.auto_fragment(false);
+  ws_.text(true);
+  ws_.async_accept(req,
+                   beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+}
+
+void websocket_session::on_accept(beast::error_code ec) {
+  if (ec)
+    return fail(ec, "accept");
+  log::debug("websocket open");
+  std::weak_ptr<websocket_session> weak = shared_from_this();
+  call_on_drain(ctx_, ws_.get_executor(), weak, [weak] {
+    if (auto self = weak.lock())
+      self->close_if_draining();
+  });
+  arm_heartbeat();
+  do_read();
+}
+
+// --- reading -----------------------------------------------------------------
+
+void websocket_session::do_read() {
+  ws_.async_read(buffer_,
+                 beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
+}
+
+// Beast has already failed the connection (with its close code: 1002, 1007,
+// 1009) when a frame breaks the protocol, is not UTF-8 or is too large.
+void websocket_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec)
+    return fail(ec, "read");
+  if (closed_)
+    return;
+  if (!ws_.got_text()) {
+    buffer_.consume(buffer_.size());
+    return do_close(websocket::close_code::unknown_data, "text frames only");
+  }
+  if (!finishing_) {
+    auto data = buffer_.data();
+    queue_frame(std::string_view{static_cast<const char*>(data.data()), data.size()});
+  }
+  buffer_.consume(buffer_.size());
+  do_read();
+}
+
+// --- writing -----------------------------------------------------------------
+
+// Returns false (and closes with 1008) when more than max-stream-buffer
+// bytes already wait. What is admitted is admitted whole: one reply, or one
+// batch of events (a session pushes at most 256 per batch), so that a resume
+// with a backlog is not mistaken for a slow reader.
+bool websocket_session::admit() {
+  if (finishing_)
+    return false;
+  if (queued_bytes_ <= ctx_.config->max_stream_buffer)
+    return true;
+  log::info("slow consumer cut off",
+            {{"session", session_}, {"pending_bytes", std::to_string(queued_bytes_)}});
+  do_close(websocket::close_code::policy_error, "slow consumer");
+  return false;
+}
+
+void websocket_session::send_events(stream_batch& batch) {
+  if (!admit())
+    return;
+  auto& queue = jobs_.empty() ? outbox_ : held_;
+  for (auto& e : batch.events) {
+    queued_bytes_ += e.json.size();
+    queue.push_back(std::move(e.json));
+  }
+  do_write();
+}
+
+// A stream-level frame keeps its place among the events.
+void websocket_session::send_control(std::string frame) {
+  if (!admit())
+    return;
+  queued_bytes_ += frame.size();
+  (jobs_.empty() ? outbox_ : held_).push_back(std::move(frame));
+  do_write();
+}
+
+void websocket_session::enqueue(std::string frame) {
+  if (!admit())
+    return;
+  queued_bytes_ += frame.size();
+  outbox_.push_back(std::move(frame));
+  do_write();
+}
+
+void websocket_session::do_write() {
+  if (closed_ || write_in_flight_)
+    return;
+  if (outbox_.empty()) {
+    if (finishing_)
+      do_close(close_code_, close_reason_);
+    return;
+  }
+  writing_ = std::move(outbox_.front());
+  outbox_.pop_front();
+  queued_bytes_ -= writing_.size();
+  write_in_flight_ = true;
+  ws_.async_write(net::buffer(writing_),
+                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+}
+
+void websocket_session::on_write(beast::error_code ec, std::size_t) {
+  write_in_flight_ = false;
+  if (ec)
+    return fail(ec, "write");
+  wrote_since_heartbeat_ = true;
+  do_write();
+}
+
+void websocket_session::arm_heartbeat() {
+  heartbeat_timer_.expires_after(ctx_.config->heartbeat);
+  heartbeat_timer_.async_wait(
+      beast::bind_front_handler(&websocket_session::on_heartbeat, shared_from_this()));
+}
+
+// A heartbeat frame goes out only after a whole interval without any frame.
+void websocket_session::on_heartbeat(beast::error_code ec) {
+  if (ec || finishing_)
+    return; // cancelled: the connection is closing
+  if (!wrote_since_heartbeat_ && !write_in_flight_ && outbox_.empty())
+    enqueue("{\"type\":\"heartbeat\",\"time\":" + std::to_string(now_ms()) + "}");
+  wrote_since_heartbeat_ = false;
+  close_if_draining();
+  if (!finishing_)
+    arm_heartbeat();
+}
+
+// --- closing -----------------------------------------------------------------
+
+// Ends the work of the socket at once but lets what is queued go out first.
+void websocket_session::close_after_flush(std::uint16_t code, const char* reason) {
+  if (finishing_)
+    return;
+  finishing_ = true;
+  close_code_ = code;
+  close_reason_ = reason;
+  heartbeat_timer_.cancel();
+  auto keep = std::move(outbox_);
+  release();
+  outbox_ = std::move(keep); // what is queued still goes out
+  for (const auto& frame : outbox_)
+    queued_bytes_ += frame.size();
+  do_write();
+}
+
+void websocket_session::do_close(std::uint16_t code, const char* reason) {
+  if (closed_)
+    return;
+  log::debug("websocket closing",
+             {{"code", std::to_string(code)}, {"reason", reason}, {"session", session_}});
+  closed_ = true;
+  finishing_ = true;
+  release();
+  // A peer that reads nothing never lets the close frame out: cut it off.
+  heartbeat_timer_.expires_after(ctx_.config->heartbeat);
+  heartbeat_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec)
+      return; // the close completed
+    beast::error_code ignored;
+    self->ws_.next_layer().socket().close(ignored);
+  });
+  ws_.async_close(websocket::close_reason{static_cast<websocket::close_code>(code), reason},
+                  beast::bind_front_handler(&websocket_session::on_close, shared_from_this()));
+}
+
+void websocket_session::on_close(beast::error_code ec) {
+  heartbeat_timer_.cancel();
+  if (ec)
+    return fail(ec, "close");
+}
+
+// Drops all work in progress; the session keeps every event for a resume.
+void websocket_session::release() {
+  if (worker_)
+    caf::anon_send_exit(worker_, caf::exit_reason::user_shutdown);
+  worker_ = nullptr;
+  detach();
+  jobs_.clear();
+  attaching_ = false;
+  outbox_.clear();
+  queued_bytes_ = 0;
+}
+
+// Client misbehaviour (bad frames, oversize, silence) is the client's
+// business: debug level. operation_aborted only means we closed first.
+void websocket_session::fail(beast::error_code ec, const char* what) {
+  if (ec != net::error::operation_aborted)
+    log::debug("websocket ended", {{"op", what}, {"error", ec.message()}, {"session", session_}});
+  bool closing = closed_;
+  closed_ = true;
+  finishing_ = true;
+  release();
+  // While our close handshake runs, a failed read is part of it; Beast (or
+  // the close guard) ends the socket. Otherwise the connection is dead.
+  if (closing && std::string_view{what} == "read")
+    return;
+  heartbeat_timer_.cancel();
+  beast::error_code ignored;
   ws_.next_layer().socket().close(ignored);
 }
 
