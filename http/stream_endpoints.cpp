@@ -96,7 +96,8 @@ void serve_sse(server_context& ctx, const http_request& req, std::string_view qu
     auto suffix = dot == std::string::npos ? std::string{} : last_event_id.substr(dot + 1);
     if (!is_valid_session_id(session))
       return fail("bad_request", "Last-Event-ID: expected <session>.<eid>");
-    if (suffix == "superseded" || (suffix == "gone" && plan.enter_user.empty())) {
+    if (suffix == "superseded" || suffix == "stop"
+        || (suffix == "gone" && plan.enter_user.empty())) {
       // This stream was told it ended for good; 204 makes EventSource stop.
       finish(no_content(req));
       return;

@@ -127,14 +127,14 @@ void stream_session::attach(const std::string& session, std::uint64_t cursor) {
   std::weak_ptr<stream_session> weak = shared_from_this();
   auto executor = stream_.get_executor();
   sink_ = spawn_sink_actor(
-    ctx_.system, ctx_.commands.directory, session, cursor,
-    [weak, executor](sink_signal signal) {
-      net::post(executor, [weak, signal = std::move(signal)]() mutable {
-        if (auto self = weak.lock())
-          self->on_signal(std::move(signal));
-      });
-    },
-    /*paced=*/true);
+      ctx_.system, ctx_.commands.directory, session, cursor,
+      [weak, executor](sink_signal signal) {
+        net::post(executor, [weak, signal = std::move(signal)]() mutable {
+          if (auto self = weak.lock())
+            self->on_signal(std::move(signal));
+        });
+      },
+      /*paced=*/true);
 }
 
 void stream_session::on_signal(sink_signal signal) {
@@ -143,8 +143,10 @@ void stream_session::on_signal(sink_signal signal) {
   switch (signal.what) {
     case sink_signal::kind::attached:
       if (!signal.attach.ok()) {
+        // A request that can never succeed (a cursor past the end): the id
+        // makes a browser's reconnect be answered 204, so it stops retrying.
         sink_ = nullptr;
-        write_control("", "error",
+        write_control(session_ + ".stop", "error",
                       error_body(signal.attach.error_code, signal.attach.error_message));
         finish_after_flush();
       }

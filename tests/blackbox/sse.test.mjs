@@ -290,9 +290,9 @@ describe('SSE wire format', () => {
     }
   });
 
-  test('Last-Event-ID <session>.superseded and <session>.gone are answered 204 No Content', async () => {
+  test('Last-Event-ID <session>.superseded, .gone and .stop are answered 204 No Content', async () => {
     const session = await enter(url, 'ended-streams');
-    for (const suffix of ['superseded', 'gone']) {
+    for (const suffix of ['superseded', 'gone', 'stop']) {
       const r = await request(url, { path: `/v1/sse?session=${session}`, headers: { 'Last-Event-ID': `${session}.${suffix}` } });
       assert.equal(r.status, 204, `.${suffix}: HTTP ${r.status} ${r.text}`);
       assert.equal(r.text, '');
@@ -388,6 +388,8 @@ describe('SSE wire format', () => {
     const errors = s.events.filter((e) => e.event === 'error');
     assert.equal(errors.length, 1, s.describe());
     assert.equal(errors[0].json?.error?.code, 'bad_request', s.describe());
+    // Its id makes a browser's automatic reconnect stop instead of retrying forever.
+    assert.equal(errors[0].id, `${session}.stop`, s.describe());
   });
 
   test('when the session exits, its open stream gets id <session>.gone, event error, unknown_session, and ends', async () => {
