@@ -58,11 +58,11 @@ caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string sessio
         self->state.callback(std::move(signal));
       },
       [self](flushed_atom, std::uint64_t eid) {
-      // From the connection: everything up to eid is written; more may come.
-      if (self->state.session)
-        self->send(self->state.session, flushed_atom::value, eid);
-    },
-    [self](end_atom, stream_end& end) {
+        // From the connection: everything up to eid is written; more may come.
+        if (self->state.session)
+          self->send(self->state.session, flushed_atom::value, eid);
+      },
+      [self](end_atom, stream_end& end) {
         self->demonitor(self->state.session);
         finish(self, std::move(end.reason), std::move(end.message));
       },

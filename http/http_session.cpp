@@ -136,15 +136,12 @@ void http_session::hand_over(std::function<void(beast::tcp_stream&&)> next) {
 // EOF or an error (the client left), or aborted when the socket closes.
 void http_session::do_watch_peer() {
   stream_.socket().async_receive(
-    net::buffer(peer_probe_), net::socket_base::message_peek,
-    [self = shared_from_this(), generation = watch_generation_](beast::error_code ec,
-                                                                std::size_t n) {
-      self->on_peer_readable(ec, n, generation);
-    });
+      net::buffer(peer_probe_), net::socket_base::message_peek,
+      [self = shared_from_this(), generation = watch_generation_](
+          beast::error_code ec, std::size_t n) { self->on_peer_readable(ec, n, generation); });
 }
 
-void http_session::on_peer_readable(beast::error_code ec, std::size_t n,
-                                    std::uint64_t generation) {
+void http_session::on_peer_readable(beast::error_code ec, std::size_t n, std::uint64_t generation) {
   if (generation != watch_generation_ || ec == net::error::operation_aborted || closed_)
     return;
   if (!ec && n > 0)
