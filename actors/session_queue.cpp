@@ -8,10 +8,6 @@ session_queue::session_queue(std::size_t capacity) : capacity_(capacity < 2 ? 2 
   // nop
 }
 
-std::string render_overflow_json(std::uint64_t eid, std::uint64_t dropped, std::int64_t time) {
-  return render_overflow(eid, dropped, time);
-}
-
 const std::string& overflow_type() {
   static const std::string type = "overflow";
   return type;

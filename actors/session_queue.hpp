@@ -6,12 +6,10 @@
 
 #include <caf/message.hpp>
 
+#include "actors/event.hpp"
 #include "actors/messages.hpp"
 
 namespace herald {
-
-/// Renders an overflow event (shared with event.hpp's render_overflow).
-std::string render_overflow_json(std::uint64_t eid, std::uint64_t dropped, std::int64_t time);
 
 /// The type string of overflow events.
 const std::string& overflow_type();
@@ -101,9 +99,8 @@ std::size_t session_queue::visit_after(std::uint64_t cursor, std::size_t max, F 
   if (cursor < forgotten_up_to_) {
     // The client resumes from before entries we let go after delivering
     // them: announce the gap where it is.
-    std::string json;
-    json = render_overflow_json(forgotten_up_to_, forgotten_up_to_ - cursor, forgotten_time_);
-    fn(forgotten_up_to_, overflow_type(), std::move(json));
+    fn(forgotten_up_to_, overflow_type(),
+       render_overflow(forgotten_up_to_, forgotten_up_to_ - cursor, forgotten_time_));
     ++count;
     cursor = forgotten_up_to_;
   }
