@@ -70,6 +70,7 @@ struct settings {
   std::size_t ws_max_frame = 64 * 1024;     ///< largest WebSocket message; beyond: close 1009
   bool ws_deflate = false;                  ///< offer permessage-deflate
   std::size_t ws_max_inflated = 256 * 1024; ///< largest message after inflating
+  std::string web_root; ///< serve / and /herald.js from here, not the built-in copies
   unsigned io_threads = 2;
   unsigned actor_threads = 2;
 

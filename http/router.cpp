@@ -5,6 +5,7 @@
 
 #include "http/endpoints.hpp"
 #include "http/query_string.hpp"
+#include "http/static_files.hpp"
 #include "http/stream_endpoints.hpp"
 
 namespace herald {
@@ -18,7 +19,9 @@ struct known_path {
   std::string_view allow; // for 405 and preflight answers
 };
 
-constexpr std::array<known_path, 8> known_paths{{
+constexpr std::array<known_path, 10> known_paths{{
+    {"/", "GET, HEAD"},
+    {"/herald.js", "GET, HEAD"},
     {"/v1/rpc", "GET, POST, OPTIONS"},
     {"/v1/sse", "GET, OPTIONS"},
     {"/v1/stream", "GET, OPTIONS"},
@@ -70,8 +73,14 @@ void route(server_context& ctx, http_request req, std::shared_ptr<responder> out
   auto [path, query] = split_target(req.target());
   std::string origin{req[http::field::origin]};
   std::string host{req[http::field::host]};
-  finisher finish = [&ctx, out, origin, host](http_response res) {
+  bool head = req.method() == http::verb::head;
+  finisher finish = [&ctx, out, origin, host, head](http_response res) {
     add_cors(ctx, origin, host, res);
+    if (head) { // the headers of a GET, no body
+      auto length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+    }
     out->respond(std::move(res));
   };
   const auto* known = find_path(path);
@@ -94,7 +103,11 @@ void route(server_context& ctx, http_request req, std::shared_ptr<responder> out
     res.set(http::field::allow, known->allow);
     finish(std::move(res));
   };
-  if (path == "/healthz") {
+  if (is_static_path(path)) {
+    if (req.method() != http::verb::get && req.method() != http::verb::head)
+      return method_not_allowed();
+    finish(serve_static(req, path, ctx.config->web_root));
+  } else if (path == "/healthz") {
     if (req.method() != http::verb::get && req.method() != http::verb::head)
       return method_not_allowed();
     finish(make_json_response(req, 200, "{\"ok\":true}"));

@@ -96,6 +96,9 @@ const flag_spec limit_flags[] = {
      "offer permessage-deflate on WebSocket"},
     {"ws-max-inflated", value_kind::size, &s::ws_max_inflated, "SIZE",
      "largest WebSocket message after inflating"},
+    {"web-root", value_kind::text, &s::web_root, "DIR",
+     "serve / and /herald.js from DIR/index.html and DIR/herald.js (development)",
+     "built-in copies"},
     {"io-threads", value_kind::count, &s::io_threads, "N", "network threads"},
     {"actor-threads", value_kind::count, &s::actor_threads, "N", "actor scheduler threads"},
 };

@@ -1,0 +1,1 @@
+// Herald browser client library: not built yet.
