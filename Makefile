@@ -29,6 +29,11 @@ CXX_SOURCES = $(shell find $(wildcard $(SOURCE_DIRS)) -type f \( -name '*.cpp' -
 
 BLACKBOX_DIR := tests/blackbox
 BLACKBOX_TESTS = $(wildcard $(BLACKBOX_DIR)/*.test.mjs)
+# The browser library's pure logic (node only) and the pages in headless Chromium.
+WEB_UNIT_TESTS = $(wildcard tests/web/*.test.mjs)
+BROWSER_TESTS = $(wildcard tests/browser/*.test.mjs)
+# `make test` needs Chromium (browser tests) and Prometheus (metrics tests) too.
+TEST_DEPS_FLAGS ?= --browser --metrics
 
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -37,7 +42,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 phase = @printf '\n==> %s\n' "$(1)"
 
 .PHONY: help deps build build-sanitize run test test-unit test-unit-asan test-blackbox \
-        test-blackbox-asan format format-check tidy clean distclean
+        test-blackbox-asan test-web test-browser format format-check tidy clean distclean
 
 help:
 	@echo 'Herald make targets:'
@@ -50,6 +55,8 @@ help:
 	@echo '  make test-unit-asan   ctest in $(ASAN_DIR)/ with leak detection'
 	@echo '  make test-blackbox    node --test $(BLACKBOX_DIR)/ against $(BUILD_DIR)/herald'
 	@echo '  make test-blackbox-asan  the same against $(ASAN_DIR)/herald'
+	@echo '  make test-web         node --test tests/web/ (browser library logic, no server)'
+	@echo '  make test-browser     node --test tests/browser/ (headless Chromium vs $(BUILD_DIR)/herald)'
 	@echo '  make format           clang-format -i over $(SOURCE_DIRS)'
 	@echo '  make format-check     fail if any file is not formatted'
 	@echo '  make tidy             clang-tidy report over the compile database (never fails)'
@@ -102,6 +109,16 @@ define blackbox
 	fi
 endef
 
+test-web:
+	$(call phase,test-web: node --test tests/web/)
+	@if [[ -z "$(WEB_UNIT_TESTS)" ]]; then echo "test-web: no tests/web/*.test.mjs yet"; \
+	else node --test $(WEB_UNIT_TESTS); fi
+
+test-browser: $(if $(NO_BUILD),,build)
+	$(call phase,test-browser: headless Chromium against $(BUILD_DIR)/herald)
+	@if [[ -z "$(BROWSER_TESTS)" ]]; then echo "test-browser: no tests/browser/*.test.mjs yet"; \
+	else HERALD_BIN="$(CURDIR)/$(BUILD_DIR)/herald" node --test --test-concurrency=1 $(BROWSER_TESTS); fi
+
 test-blackbox: $(if $(NO_BUILD),,build)
 	$(call blackbox,$(BUILD_DIR)/herald,)
 
@@ -121,7 +138,8 @@ test:
 	skip() { results+=("$$1 skipped ($$2)"); }; \
 	sub() { $(MAKE) SKIP_DEPS=1 "$$@"; }; \
 	run_tests() { $(MAKE) SKIP_DEPS=1 NO_BUILD=1 "$$@"; }; \
-	if step deps $(MAKE) deps; then \
+	if step deps $(MAKE) deps DEPS_FLAGS="$(TEST_DEPS_FLAGS)"; then \
+	  step web run_tests test-web || true; \
 	  if step build sub build; then \
 	    build_ok=1; step unit run_tests test-unit || true; \
 	  else skip unit "build failed"; fi; \
@@ -134,6 +152,8 @@ test:
 	  else \
 	    if ((build_ok)); then step black-box run_tests test-blackbox || true; \
 	    else skip black-box "build failed"; fi; \
+	    if ((build_ok)); then step browser run_tests test-browser || true; \
+	    else skip browser "build failed"; fi; \
 	    if ((asan_ok)); then step black-box-asan run_tests test-blackbox-asan || true; \
 	    else skip black-box-asan "sanitizer build failed"; fi; \
 	  fi; \
