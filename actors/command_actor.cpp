@@ -7,6 +7,7 @@
 
 #include "actors/event.hpp"
 #include "actors/messages.hpp"
+#include "metrics/node_metrics.hpp"
 
 namespace herald {
 
@@ -14,12 +15,39 @@ namespace {
 
 constexpr auto internal_timeout = std::chrono::seconds{30};
 
+// One unit of herald_longpolls_pending, held while a long-poll waits and
+// given back however the wait ends: answered, timed out, or the request
+// actor killed because its client left.
+class waiting_longpoll {
+public:
+  waiting_longpoll() = default;
+  waiting_longpoll(const waiting_longpoll&) = delete;
+  waiting_longpoll& operator=(const waiting_longpoll&) = delete;
+  ~waiting_longpoll() { stop(); }
+
+  void start() {
+    if (!held_)
+      metrics().longpolls_pending->Increment();
+    held_ = true;
+  }
+
+  void stop() {
+    if (held_)
+      metrics().longpolls_pending->Decrement();
+    held_ = false;
+  }
+
+private:
+  bool held_ = false;
+};
+
 // A long-poll in progress.
 struct pending_listen {
   bool active = false;
   caf::actor session;
   std::uint64_t cursor = 0;
   std::uint64_t token = 0;
+  waiting_longpoll waiting;
 };
 
 struct command_state {
@@ -177,6 +205,7 @@ void send_direct(self_ptr self, std::string from, std::string to, std::string da
   self->request(self->state.context.directory, internal_timeout, user_atom::value, to)
       .then(
           [self, from, to, data](const std::vector<caf::actor>& sessions) {
+            metrics().direct_messages_published->Increment();
             if (!sessions.empty()) {
               auto msg = caf::make_message(event_atom::value,
                                            make_direct_event(from, to, data, now_ms()));
@@ -207,13 +236,16 @@ void run_listen(self_ptr self, const session_ref& session) {
   bool wait = timeout.count() > 0;
   self->send(session.handle, listen_atom::value, p.cursor,
              static_cast<std::uint64_t>(st.context.config->listen_batch), wait);
-  if (wait)
+  if (wait) {
+    listen.waiting.start();
     self->delayed_send(self, timeout, timeout_atom::value, listen.token);
+  }
 }
 
 void end_listen(self_ptr self, reply r) {
   auto& listen = self->state.listen;
   listen.active = false;
+  listen.waiting.stop();
   self->demonitor(listen.session);
   listen.session = nullptr;
   finish(self, std::move(r));

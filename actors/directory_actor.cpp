@@ -10,6 +10,7 @@
 #include "actors/messages.hpp"
 #include "actors/names.hpp"
 #include "actors/session_actor.hpp"
+#include "metrics/node_metrics.hpp"
 
 namespace herald {
 
@@ -36,6 +37,11 @@ std::chrono::seconds clamp_lease(const settings& s, bool given, std::int64_t req
   return std::chrono::seconds{lease};
 }
 
+void publish_counts(const directory_state& st) {
+  metrics().sessions->Set(static_cast<double>(st.sessions.size()));
+  metrics().groups->Set(static_cast<double>(st.groups.size()));
+}
+
 void forget(self_ptr self, const caf::actor_addr& source) {
   auto& st = self->state;
   auto i = st.names_of.find(source);
@@ -45,6 +51,7 @@ void forget(self_ptr self, const caf::actor_addr& source) {
   st.names_of.erase(i);
   if (!is_session) {
     st.groups.erase(key);
+    publish_counts(st);
     return;
   }
   auto s = st.sessions.find(key);
@@ -58,6 +65,7 @@ void forget(self_ptr self, const caf::actor_addr& source) {
   }
   log::debug("session ended", {{"session", key}});
   st.sessions.erase(s);
+  publish_counts(st);
 }
 
 caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> config) {
@@ -77,6 +85,7 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
     st.sessions_of_user.clear();
     st.groups.clear();
     st.names_of.clear();
+    publish_counts(st);
     self->quit(msg.reason);
   });
   ignore_strays(self);
@@ -104,6 +113,7 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         st.sessions.emplace(sc.id, ref);
         st.sessions_of_user[user].insert(handle);
         st.names_of.emplace(handle.address(), std::make_pair(true, sc.id));
+        publish_counts(st);
         log::debug("session entered", {{"session", sc.id}, {"user", user}});
         return caf::make_message(std::move(ref), reply{});
       },
@@ -129,6 +139,7 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         self->monitor(handle);
         st.groups.emplace(name, handle);
         st.names_of.emplace(handle.address(), std::make_pair(false, name));
+        publish_counts(st);
         return group_ref{handle, name, {}};
       },
       [self](user_atom, const std::string& user) -> std::vector<caf::actor> {
@@ -143,6 +154,21 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         st.draining = true;
         for (const auto& entry : st.sessions)
           self->send(entry.second.handle, drain_atom::value);
+      },
+      // Who to ask for a depth sample (metrics/depth_sample.hpp), and how many
+      // messages wait in the directory's own mailbox.
+      [self](sample_atom) {
+        auto& st = self->state;
+        std::vector<caf::actor> sessions;
+        sessions.reserve(st.sessions.size());
+        for (const auto& entry : st.sessions)
+          sessions.push_back(entry.second.handle);
+        std::vector<caf::actor> groups;
+        groups.reserve(st.groups.size());
+        for (const auto& entry : st.groups)
+          groups.push_back(entry.second);
+        return caf::make_message(std::move(sessions), std::move(groups),
+                                 std::uint64_t{self->mailbox().size()});
       },
       [self](stats_atom) -> node_stats {
         auto& st = self->state;

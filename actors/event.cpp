@@ -1,5 +1,7 @@
 #include "actors/event.hpp"
 
+#include "metrics/node_metrics.hpp"
+
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -39,14 +41,14 @@ event make_message_event(std::string_view group, std::uint64_t seq, std::string_
   tail += ",\"data\":";
   tail += data_json;
   tail += time_suffix(time);
-  return event{"message", std::move(tail)};
+  return event{"message", std::move(tail), now_ns()};
 }
 
 event make_direct_event(std::string_view from, std::string_view to, std::string_view data_json,
                         std::int64_t time) {
   std::string tail = "\"from\":" + json_quote(from) + ",\"to\":" + json_quote(to)
                      + ",\"data\":" + std::string{data_json} + time_suffix(time);
-  return event{"direct", std::move(tail)};
+  return event{"direct", std::move(tail), now_ns()};
 }
 
 event make_join_event(std::string_view group, std::string_view user, std::int64_t time) {

@@ -9,6 +9,7 @@
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/names.hpp"
+#include "metrics/node_metrics.hpp"
 
 namespace herald {
 
@@ -21,6 +22,12 @@ struct group_state {
   std::map<std::string, std::size_t> sessions_of_user;
   std::uint64_t idle_generation = 0;
   static inline const char* name = "herald.group";
+
+  group_state() = default;
+  group_state(const group_state&) = delete;
+  group_state& operator=(const group_state&) = delete;
+  // Members of a group that ends (node shutdown) stop counting.
+  ~group_state() { metrics().group_members->Decrement(static_cast<double>(members.size())); }
 };
 
 group_config make_group_config(const settings& s, const std::string& name) {
@@ -77,6 +84,7 @@ void remove_member(self_ptr self, const caf::actor& session, const std::string& 
     return;
   auto user = std::move(i->second);
   st.members.erase(i);
+  metrics().group_members->Decrement();
   self->demonitor(session);
   auto count = st.sessions_of_user.find(user);
   if (count != st.sessions_of_user.end() && --count->second == 0) {
@@ -138,6 +146,7 @@ caf::behavior group_actor(self_ptr self, group_config config) {
                                       [&](const caf::message& msg) { self->send(session, msg); });
         }
         if (st.members.emplace(session, user).second) {
+          metrics().group_members->Increment();
           self->monitor(session);
           if (st.sessions_of_user[user]++ == 0 && announces(self))
             broadcast(self, caf::make_message(event_atom::value,
@@ -158,6 +167,7 @@ caf::behavior group_actor(self_ptr self, group_config config) {
                                                                       from, data_json, now_ms()));
         st.history.push(seq, msg);
         broadcast(self, msg);
+        metrics().group_messages_published->Increment();
         return seq;
       },
       [self](presence_atom) -> reply {
@@ -175,6 +185,12 @@ caf::behavior group_actor(self_ptr self, group_config config) {
       },
       [self](history_atom, bool has_since, std::uint64_t since, std::uint64_t limit) -> reply {
         return make_result(render_history(self, has_since, since, limit));
+      },
+      [self](sample_atom) {
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        if (sender)
+          self->send(sender, sample_atom::value, false, std::uint64_t{0},
+                     std::uint64_t{self->mailbox().size()});
       },
       [self](idle_atom, std::uint64_t generation) {
         auto& st = self->state;

@@ -35,19 +35,24 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using attach_atom = caf::atom_constant<caf::atom("attach")>;
 using end_atom = caf::atom_constant<caf::atom("end")>;
 using flushed_atom = caf::atom_constant<caf::atom("flushed")>;
+using sample_atom = caf::atom_constant<caf::atom("sample")>;
 
 /// An event as it travels between actors: its type and the JSON text of the
 /// object's remaining members, rendered once by whoever created the event
 /// (`"group":"lobby",...,"time":1700000000000}`). A session prefixes
 /// `{"type":…,"eid":N,` when it delivers, so a broadcast is rendered once.
+///
+/// `accepted_ns` (system-clock ns) is when a message or direct message was
+/// accepted, for the delivery latency metric; 0 for other events.
 struct event {
   std::string type;
   std::string tail;
+  std::int64_t accepted_ns = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
-  return f(caf::meta::type_name("herald.event"), x.type, x.tail);
+  return f(caf::meta::type_name("herald.event"), x.type, x.tail, x.accepted_ns);
 }
 
 /// A group-level resume point, as given in `join`'s `since`.
@@ -103,11 +108,12 @@ struct stream_event {
   std::uint64_t eid = 0;
   std::string type;
   std::string json;
+  std::int64_t accepted_ns = 0; ///< as in `event`
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_event& x) {
-  return f(caf::meta::type_name("herald.stream_event"), x.eid, x.type, x.json);
+  return f(caf::meta::type_name("herald.stream_event"), x.eid, x.type, x.json, x.accepted_ns);
 }
 
 /// What a session pushes to its stream sink: the events that follow what it

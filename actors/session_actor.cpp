@@ -8,6 +8,7 @@
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/session_queue.hpp"
+#include "metrics/node_metrics.hpp"
 
 namespace herald {
 
@@ -51,6 +52,21 @@ void touch(self_ptr self) {
   self->state.last_touch = self->clock().now();
 }
 
+// A long-poll's events count as delivered when they are handed to its
+// request actor, which writes them at once.
+void count_longpoll_delivery(const session_queue& queue, std::uint64_t cursor, const delivery& d) {
+  if (d.count == 0)
+    return;
+  metrics().events_delivered[static_cast<std::size_t>(transport::longpoll)]->Increment(
+      static_cast<double>(d.count));
+  latency_batch latencies;
+  auto now = now_ns();
+  for (auto eid = cursor + 1; eid <= d.cursor; ++eid)
+    if (auto accepted = queue.accepted_at(eid); accepted != 0)
+      latencies.add(accepted, now);
+  latencies.flush(transport::longpoll);
+}
+
 // Sends the waiting listener what follows its cursor (possibly nothing) and
 // forgets it; the lease clock starts again from now.
 void answer_listener(self_ptr self) {
@@ -61,6 +77,7 @@ void answer_listener(self_ptr self) {
   d.cursor = st.listener_cursor;
   d.count = st.queue.render_after(st.listener_cursor, st.listener_max, d.events_json, d.cursor);
   st.queue.mark_delivered(d.cursor);
+  count_longpoll_delivery(st.queue, st.listener_cursor, d);
   self->demonitor(st.listener);
   self->send(st.listener, deliver_atom::value, std::move(d));
   st.listener = nullptr;
@@ -114,7 +131,8 @@ void push_to_sink(self_ptr self) {
                                st.sink_in_flight.emplace_back(eid, json.size());
                                st.sink_in_flight_bytes += json.size();
                              }
-                             batch.events.push_back(stream_event{eid, type, std::move(json)});
+                             batch.events.push_back(stream_event{eid, type, std::move(json),
+                                                                 st.queue.accepted_at(eid)});
                            });
       st.sink_position = batch.events.back().eid;
     }
@@ -135,6 +153,8 @@ void end_sink(self_ptr self, std::string reason, std::string message) {
   auto& st = self->state;
   if (!st.sink)
     return;
+  if (reason == "slow_consumer")
+    metrics().slow_consumers->Increment();
   self->demonitor(st.sink);
   self->send(st.sink, end_atom::value, stream_end{std::move(reason), std::move(message)});
   st.sink = nullptr;
@@ -174,9 +194,10 @@ void check_lease(self_ptr self) {
   }
   auto expires = st.last_touch + st.config.lease;
   auto now = self->clock().now();
-  if (now >= expires)
+  if (now >= expires) {
+    metrics().leases_expired->Increment();
     end_session(self, "expired");
-  else
+  } else
     arm_lease_timer(self, expires - now);
 }
 
@@ -206,7 +227,10 @@ caf::behavior session_actor(self_ptr self, session_config config) {
         auto& st = self->state;
         // Keep the message we received, not a copy of the event: broadcasts are
         // shared by every queue that holds them.
+        auto dropped_before = st.queue.dropped_total();
         st.queue.push(self->current_mailbox_element()->copy_content_to_message(), now_ms());
+        if (auto dropped = st.queue.dropped_total() - dropped_before; dropped > 0)
+          metrics().events_dropped->Increment(static_cast<double>(dropped));
         if (st.listener && st.queue.has_after(st.listener_cursor))
           answer_listener(self);
         else if (st.sink) {
@@ -327,6 +351,12 @@ caf::behavior session_actor(self_ptr self, session_config config) {
           end_sink(self, "draining", "node is draining; reconnect elsewhere");
       },
       [self](touch_atom) { touch(self); },
+      [self](sample_atom) {
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        if (sender)
+          self->send(sender, sample_atom::value, true, std::uint64_t{self->state.queue.size()},
+                     std::uint64_t{self->mailbox().size()});
+      },
       [self](lease_atom) { check_lease(self); },
       [self](drain_atom) {
         self->state.draining = true;

@@ -64,6 +64,13 @@ bool session_queue::has_after(std::uint64_t cursor) const {
   return cursor < forgotten_up_to_ || (!entries_.empty() && entries_.back().eid > cursor);
 }
 
+std::int64_t session_queue::accepted_at(std::uint64_t eid) const {
+  if (entries_.empty() || eid < entries_.front().eid || eid > entries_.back().eid)
+    return 0;
+  const auto& e = entries_[static_cast<std::size_t>(eid - entries_.front().eid)];
+  return e.payload.empty() ? 0 : e.payload.get_as<event>(1).accepted_ns;
+}
+
 const std::string& session_queue::type_of(const entry& e) const {
   if (e.payload.empty())
     return overflow_type();

@@ -61,6 +61,10 @@ public:
   std::size_t render_after(std::uint64_t cursor, std::size_t max, std::string& out,
                            std::uint64_t& last) const;
 
+  /// When the event of `eid` was accepted (`event::accepted_ns`); 0 for
+  /// events that carry no such time, overflow events, and eids not queued.
+  std::int64_t accepted_at(std::uint64_t eid) const;
+
   /// The last eid ever assigned (0 before the first event).
   std::uint64_t last_eid() const { return next_eid_ - 1; }
 

@@ -53,6 +53,8 @@ std::string validate(const settings& s) {
     return "ws-max-inflated must be at least ws-max-frame";
   if (s.stream_max_age.count() < 1)
     return "stream-max-age must be at least 1 s";
+  if (s.metrics_sample_timeout.count() < 1)
+    return "metrics-sample-timeout must be at least 1 s";
   if (s.io_threads < 1 || s.actor_threads < 1)
     return "io-threads and actor-threads must be at least 1";
   std::set<std::string> names;

@@ -67,9 +67,10 @@ struct settings {
   std::chrono::seconds stream_max_age{300};         ///< a forever-frame is recycled after this
   std::size_t max_stream_buffer = 256 * 1024;       ///< bytes waiting per stream; beyond: cut off
   std::size_t sse_retry_ms = 2000;                  ///< the SSE `retry:` field
-  std::size_t ws_max_frame = 64 * 1024;     ///< largest WebSocket message; beyond: close 1009
-  bool ws_deflate = false;                  ///< offer permessage-deflate
-  std::size_t ws_max_inflated = 256 * 1024; ///< largest message after inflating
+  std::size_t ws_max_frame = 64 * 1024;           ///< largest WebSocket message; beyond: close 1009
+  bool ws_deflate = false;                        ///< offer permessage-deflate
+  std::size_t ws_max_inflated = 256 * 1024;       ///< largest message after inflating
+  std::chrono::seconds metrics_sample_timeout{2}; ///< a scrape waits this long for depths
   std::string web_root; ///< serve / and /herald.js from here, not the built-in copies
   unsigned io_threads = 2;
   unsigned actor_threads = 2;

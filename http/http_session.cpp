@@ -5,6 +5,7 @@
 
 #include "actors/log.hpp"
 #include "http/connection_registry.hpp"
+#include "metrics/node_metrics.hpp"
 
 namespace herald {
 
@@ -28,6 +29,7 @@ http_session::http_session(net::ip::tcp::socket&& socket, server_context& ctx,
                            connection_registry& registry)
     : stream_(std::move(socket)), ctx_(ctx), registry_(registry) {
   ++ctx_.open_connections;
+  metrics().connection_opened(transport::longpoll);
 }
 
 http_session::~http_session() {
@@ -36,6 +38,8 @@ http_session::~http_session() {
   if (registry_id_ != 0)
     registry_.remove(registry_id_);
   --ctx_.open_connections;
+  if (!handed_over_) // else the stream it became counts the close
+    metrics().connection_closed(transport::longpoll, close_reason_);
 }
 
 void http_session::run() {
@@ -46,6 +50,7 @@ void http_session::run() {
 
 void http_session::reject() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->closing(close_reason::rejected);
     self->do_write(make_bare_error_response(503, "unavailable",
                                             "node is at max-connections; retry elsewhere"));
   });
@@ -55,8 +60,10 @@ void http_session::close_if_idle() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
     // Only a keep-alive connection between requests: one just accepted is
     // about to send its first request, which deserves an answer.
-    if (self->idle_ && self->requests_served_ > 0)
+    if (self->idle_ && self->requests_served_ > 0) {
+      self->closing(close_reason::drain);
       self->do_close();
+    }
   });
 }
 
@@ -78,8 +85,10 @@ void http_session::do_wait_for_request() {
 
 void http_session::on_first_bytes(beast::error_code ec, std::size_t n) {
   idle_ = false;
-  if (ec)
+  if (ec) {
+    closing(ec == beast::error::timeout ? close_reason::timeout : close_reason::client);
     return do_close();
+  }
   buffer_.commit(n);
   do_read_request();
 }
@@ -95,6 +104,9 @@ void http_session::do_read_request() {
 
 void http_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
+    closing(ec == beast::error::timeout ? close_reason::timeout
+            : is_disconnect(ec)         ? close_reason::client
+                                        : close_reason::error);
     if (is_disconnect(ec) || closed_)
       return do_close();
     return answer_bad_request(ec);
@@ -187,9 +199,17 @@ void http_session::do_write(http_response res) {
 
 void http_session::on_write(beast::error_code ec, bool keep_alive) {
   response_.reset();
+  if (!ec && !keep_alive)
+    closing(ctx_.draining ? close_reason::drain : close_reason::server);
   if (ec || !keep_alive)
     return do_close();
   do_wait_for_request();
+}
+
+void http_session::closing(close_reason why) {
+  if (!close_reason_given_)
+    close_reason_ = why;
+  close_reason_given_ = true;
 }
 
 void http_session::do_close() {

@@ -10,6 +10,7 @@
 
 #include "http/router.hpp"
 #include "http/server_context.hpp"
+#include "metrics/node_metrics.hpp"
 
 namespace herald {
 
@@ -53,6 +54,7 @@ private:
   void do_write(http_response res);
   void on_write(boost::beast::error_code ec, bool keep_alive);
   void answer_bad_request(boost::beast::error_code ec);
+  void closing(close_reason why);
   void do_close();
 
   boost::beast::tcp_stream stream_;
@@ -68,6 +70,8 @@ private:
   bool idle_ = false;
   bool closed_ = false;
   bool handed_over_ = false;
+  close_reason close_reason_ = close_reason::client; // the first reason given wins
+  bool close_reason_given_ = false;
   char peer_probe_[1];
 };
 

@@ -1,12 +1,15 @@
 #include "http/router.hpp"
 
 #include <array>
+#include <chrono>
 #include <string_view>
 
 #include "http/endpoints.hpp"
+#include "http/metrics_endpoint.hpp"
 #include "http/query_string.hpp"
 #include "http/static_files.hpp"
 #include "http/stream_endpoints.hpp"
+#include "metrics/node_metrics.hpp"
 
 namespace herald {
 
@@ -19,7 +22,8 @@ struct known_path {
   std::string_view allow; // for 405 and preflight answers
 };
 
-constexpr std::array<known_path, 10> known_paths{{
+constexpr std::array<known_path, 11> known_paths{{
+    {"/metrics", "GET, HEAD"},
     {"/", "GET, HEAD"},
     {"/herald.js", "GET, HEAD"},
     {"/v1/rpc", "GET, POST, OPTIONS"},
@@ -31,6 +35,36 @@ constexpr std::array<known_path, 10> known_paths{{
     {"/healthz", "GET, OPTIONS"},
     {"/readyz", "GET, OPTIONS"},
 }};
+
+// Counts each request once, when it is answered or becomes a stream, with
+// its path class, status and duration.
+class metered_responder final : public responder {
+public:
+  metered_responder(std::shared_ptr<responder> inner, path_class path)
+      : inner_(std::move(inner)), path_(path), start_(std::chrono::steady_clock::now()) {}
+
+  void respond(http_response res) override {
+    count(res.result_int());
+    inner_->respond(std::move(res));
+  }
+
+  void watch(caf::actor worker) override { inner_->watch(std::move(worker)); }
+
+  void hand_over(std::function<void(boost::beast::tcp_stream&&)> next) override {
+    count(path_ == path_class::ws ? 101 : 200);
+    inner_->hand_over(std::move(next));
+  }
+
+private:
+  void count(unsigned status) {
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
+    metrics().count_request(path_, status, elapsed.count());
+  }
+
+  std::shared_ptr<responder> inner_;
+  path_class path_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 const known_path* find_path(std::string_view path) {
   for (const auto& p : known_paths)
@@ -69,8 +103,10 @@ http_response preflight(const server_context& ctx, const http_request& req, cons
 
 } // namespace
 
-void route(server_context& ctx, http_request req, std::shared_ptr<responder> out) {
+void route(server_context& ctx, http_request req, std::shared_ptr<responder> connection) {
   auto [path, query] = split_target(req.target());
+  std::shared_ptr<responder> out
+      = std::make_shared<metered_responder>(std::move(connection), classify_path(path));
   std::string origin{req[http::field::origin]};
   std::string host{req[http::field::host]};
   bool head = req.method() == http::verb::head;
@@ -103,7 +139,11 @@ void route(server_context& ctx, http_request req, std::shared_ptr<responder> out
     res.set(http::field::allow, known->allow);
     finish(std::move(res));
   };
-  if (is_static_path(path)) {
+  if (path == "/metrics") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head)
+      return method_not_allowed();
+    serve_metrics(ctx, req, *out, finish);
+  } else if (is_static_path(path)) {
     if (req.method() != http::verb::get && req.method() != http::verb::head)
       return method_not_allowed();
     finish(serve_static(req, path, ctx.config->web_root));

@@ -96,6 +96,8 @@ const flag_spec limit_flags[] = {
      "offer permessage-deflate on WebSocket"},
     {"ws-max-inflated", value_kind::size, &s::ws_max_inflated, "SIZE",
      "largest WebSocket message after inflating"},
+    {"metrics-sample-timeout", value_kind::duration, &s::metrics_sample_timeout, "DURATION",
+     "a /metrics scrape waits this long for queue and mailbox depths"},
     {"web-root", value_kind::text, &s::web_root, "DIR",
      "serve / and /herald.js from DIR/index.html and DIR/herald.js (development)",
      "built-in copies"},

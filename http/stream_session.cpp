@@ -41,6 +41,7 @@ std::string control_json(std::string_view type, std::string_view reason, std::st
 
 stream_session::stream_session(beast::tcp_stream&& stream, server_context& ctx, stream_plan plan)
     : stream_(std::move(stream)), ctx_(ctx), plan_(std::move(plan)), session_(plan_.session),
+      meter_(plan_.kind == stream_plan::format::sse ? transport::sse : transport::stream),
       heartbeat_timer_(stream_.get_executor()), age_timer_(stream_.get_executor()) {
   ++ctx_.open_connections;
 }
@@ -161,7 +162,7 @@ void stream_session::on_signal(sink_signal signal) {
 
 void stream_session::on_batch(const stream_batch& batch) {
   for (const auto& e : batch.events)
-    write_event(e.eid, e.type, e.json);
+    write_event(e);
 }
 
 void stream_session::on_end(const stream_end& end) {
@@ -176,8 +177,10 @@ void stream_session::on_end(const stream_end& end) {
   }
   if (reason == "slow_consumer") {
     log::info("slow consumer cut off", {{"session", session_}});
-    return close("slow consumer");
+    return close("slow consumer", close_reason::slow_consumer);
   }
+  if (reason == "draining")
+    finish_reason_ = close_reason::drain;
   if (reason == "superseded") {
     // The id makes the browser's reconnect name this stream as superseded,
     // which is answered 204: a bare EventSource stops for good.
@@ -192,8 +195,8 @@ void stream_session::on_end(const stream_end& end) {
   finish_after_flush();
 }
 
-void stream_session::write_event(std::uint64_t eid, const std::string& type,
-                                 const std::string& json) {
+void stream_session::write_event(const stream_event& e) {
+  const auto& [eid, type, json, accepted_ns] = e;
   if (plan_.kind == stream_plan::format::sse) {
     std::string out;
     out.reserve(session_.size() + type.size() + json.size() + 32);
@@ -212,6 +215,7 @@ void stream_session::write_event(std::uint64_t eid, const std::string& type,
             + ");</script>\n");
   }
   pending_last_eid_ = eid;
+  meter_.event_pending(accepted_ns);
 }
 
 // Stream-level messages (session, error, superseded, reconnect): on SSE an
@@ -245,10 +249,12 @@ void stream_session::enqueue(std::string_view bytes) {
   if (!pending_.empty() && pending_.size() + bytes.size() > 2 * ctx_.config->max_stream_buffer) {
     log::info("slow consumer cut off",
               {{"session", session_}, {"pending_bytes", std::to_string(pending_.size())}});
-    close("slow consumer");
+    metrics().slow_consumers->Increment();
+    close("slow consumer", close_reason::slow_consumer);
     return;
   }
   pending_.append(bytes);
+  count_buffered();
   if (!write_in_flight_)
     do_write();
 }
@@ -269,7 +275,9 @@ void stream_session::do_write() {
     writing_ += "0\r\n\r\n";
   writing_last_eid_ = pending_last_eid_;
   pending_last_eid_ = 0;
+  meter_.write_started();
   write_in_flight_ = true;
+  count_buffered();
   net::async_write(
       stream_, net::buffer(writing_),
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
@@ -277,10 +285,12 @@ void stream_session::do_write() {
 
 void stream_session::on_write(beast::error_code ec) {
   write_in_flight_ = false;
+  count_buffered();
   if (ec)
-    return close("write failed");
+    return close("write failed", close_reason::client);
+  meter_.write_completed();
   if (finishing_ && pending_.empty() && writing_.ends_with("0\r\n\r\n"))
-    return close("finished");
+    return close("finished", finish_reason_);
   if (writing_last_eid_ != 0 && sink_)
     caf::anon_send(sink_, flushed_atom::value, writing_last_eid_);
   writing_last_eid_ = 0;
@@ -307,7 +317,7 @@ void stream_session::watch_peer() {
   stream_.async_read_some(net::buffer(peer_probe_),
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
                             if (ec)
-                              return self->close("client closed");
+                              return self->close("client closed", close_reason::client);
                             self->watch_peer();
                           });
 }
@@ -323,10 +333,16 @@ void stream_session::finish_after_flush() {
   do_write();
 }
 
-void stream_session::close(const char* reason) {
+// What waits: the pending buffer and the write in flight.
+void stream_session::count_buffered() {
+  meter_.buffered(pending_.size() + (write_in_flight_ ? writing_.size() : 0));
+}
+
+void stream_session::close(const char* reason, close_reason why) {
   if (closed_)
     return;
   closed_ = true;
+  meter_.closing(why);
   log::debug("stream closed", {{"session", session_}, {"reason", reason}});
   heartbeat_timer_.cancel();
   age_timer_.cancel();

@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/sink_actor.hpp"
+#include "http/connection_meter.hpp"
 #include "http/server_context.hpp"
 
 namespace herald {
@@ -49,7 +50,7 @@ private:
   void on_signal(sink_signal signal);
   void on_batch(const stream_batch& batch);
   void on_end(const stream_end& end);
-  void write_event(std::uint64_t eid, const std::string& type, const std::string& json);
+  void write_event(const stream_event& e);
   void write_control(const std::string& id, const std::string& type, const std::string& json);
   void enqueue(std::string_view bytes);
   void do_write();
@@ -57,7 +58,8 @@ private:
   void arm_heartbeat();
   void watch_peer();
   void finish_after_flush();
-  void close(const char* reason);
+  void close(const char* reason, close_reason why);
+  void count_buffered();
 
   boost::beast::tcp_stream stream_;
   server_context& ctx_;
@@ -72,6 +74,8 @@ private:
   bool write_in_flight_ = false;
   bool finishing_ = false;
   bool closed_ = false;
+  connection_meter meter_;
+  close_reason finish_reason_ = close_reason::server;
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer age_timer_;
   char peer_probe_[64];

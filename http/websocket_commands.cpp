@@ -17,7 +17,6 @@ namespace websocket = boost::beast::websocket;
 namespace {
 
 // Close codes beyond RFC 6455's (docs/protocol.md, "WebSocket").
-constexpr std::uint16_t close_reconnect_elsewhere = 4000;
 
 // A stream-level frame: {"type":…,"<key>":…,"message":…,"time":…}.
 std::string stream_frame(std::string_view type, std::string_view key, std::string_view value,
@@ -195,7 +194,7 @@ void websocket_session::detach() {
   ++sink_generation_;
   session_.clear();
   for (const auto& e : held_)
-    queued_bytes_ -= e.size();
+    queued_bytes_ -= e.text.size();
   held_.clear();
 }
 

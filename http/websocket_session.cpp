@@ -113,6 +113,7 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
     return;
   if (!ws_.got_text()) {
     buffer_.consume(buffer_.size());
+    meter_.closing(close_reason::error);
     return do_close(websocket::close_code::unknown_data, "text frames only");
   }
   if (!finishing_) {
@@ -136,6 +137,8 @@ bool websocket_session::admit() {
     return true;
   log::info("slow consumer cut off",
             {{"session", session_}, {"pending_bytes", std::to_string(queued_bytes_)}});
+  metrics().slow_consumers->Increment();
+  meter_.closing(close_reason::slow_consumer);
   do_close(websocket::close_code::policy_error, "slow consumer");
   return false;
 }
@@ -146,7 +149,7 @@ void websocket_session::send_events(stream_batch& batch) {
   auto& queue = jobs_.empty() ? outbox_ : held_;
   for (auto& e : batch.events) {
     queued_bytes_ += e.json.size();
-    queue.push_back(std::move(e.json));
+    queue.push_back(outgoing_frame{std::move(e.json), true, e.accepted_ns});
   }
   do_write();
 }
@@ -156,7 +159,7 @@ void websocket_session::send_control(std::string frame) {
   if (!admit())
     return;
   queued_bytes_ += frame.size();
-  (jobs_.empty() ? outbox_ : held_).push_back(std::move(frame));
+  (jobs_.empty() ? outbox_ : held_).push_back(outgoing_frame{std::move(frame)});
   do_write();
 }
 
@@ -164,11 +167,12 @@ void websocket_session::enqueue(std::string frame) {
   if (!admit())
     return;
   queued_bytes_ += frame.size();
-  outbox_.push_back(std::move(frame));
+  outbox_.push_back(outgoing_frame{std::move(frame)});
   do_write();
 }
 
 void websocket_session::do_write() {
+  count_buffered();
   if (closed_ || write_in_flight_)
     return;
   if (outbox_.empty()) {
@@ -178,9 +182,13 @@ void websocket_session::do_write() {
   }
   writing_ = std::move(outbox_.front());
   outbox_.pop_front();
-  queued_bytes_ -= writing_.size();
+  queued_bytes_ -= writing_.text.size();
+  if (writing_.event)
+    meter_.event_pending(writing_.accepted_ns);
+  meter_.write_started();
   write_in_flight_ = true;
-  ws_.async_write(net::buffer(writing_),
+  count_buffered();
+  ws_.async_write(net::buffer(writing_.text),
                   beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
 }
 
@@ -188,6 +196,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   write_in_flight_ = false;
   if (ec)
     return fail(ec, "write");
+  meter_.write_completed();
   wrote_since_heartbeat_ = true;
   do_write();
 }
@@ -219,12 +228,13 @@ void websocket_session::close_after_flush(std::uint16_t code, const char* reason
   finishing_ = true;
   close_code_ = code;
   close_reason_ = reason;
+  meter_.closing(code == close_reconnect_elsewhere ? close_reason::drain : close_reason::server);
   heartbeat_timer_.cancel();
   auto keep = std::move(outbox_);
   release();
   outbox_ = std::move(keep); // what is queued still goes out
   for (const auto& frame : outbox_)
-    queued_bytes_ += frame.size();
+    queued_bytes_ += frame.text.size();
   do_write();
 }
 
@@ -264,6 +274,12 @@ void websocket_session::release() {
   attaching_ = false;
   outbox_.clear();
   queued_bytes_ = 0;
+  count_buffered();
+}
+
+// What waits: the queued frames and the write in flight.
+void websocket_session::count_buffered() {
+  meter_.buffered(queued_bytes_ + (write_in_flight_ ? writing_.text.size() : 0));
 }
 
 // Client misbehaviour (bad frames, oversize, silence) is the client's

@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actors/sink_actor.hpp"
+#include "http/connection_meter.hpp"
 #include "http/responses.hpp"
 #include "http/rpc_parser.hpp"
 #include "http/server_context.hpp"
@@ -36,6 +37,17 @@ namespace herald {
 /// posting there (through a weak_ptr: a late signal finds it gone). The
 /// members are defined in two files: websocket_session.cpp (the socket) and
 /// websocket_commands.cpp (command frames and the attached session).
+/// The close code that tells a client to reconnect (elsewhere): the node drains.
+constexpr std::uint16_t close_reconnect_elsewhere = 4000;
+
+/// One text frame waiting to be written; events carry their accept time for
+/// the delivery latency metric.
+struct outgoing_frame {
+  std::string text;
+  bool event = false;
+  std::int64_t accepted_ns = 0;
+};
+
 class websocket_session : public std::enable_shared_from_this<websocket_session> {
 public:
   /// Frames received but not yet answered, the running one included.
@@ -93,6 +105,7 @@ private:
   void on_close(boost::beast::error_code ec);
   void release();
   void fail(boost::beast::error_code ec, const char* what);
+  void count_buffered();
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   server_context& ctx_;
@@ -107,10 +120,11 @@ private:
   caf::actor sink_;
   std::uint64_t sink_generation_ = 0; // signals of a replaced sink are stale
 
-  std::deque<std::string> outbox_;
-  std::deque<std::string> held_; // stream frames held while a job runs
-  std::size_t queued_bytes_ = 0; // outbox_ and held_
-  std::string writing_;
+  std::deque<outgoing_frame> outbox_;
+  std::deque<outgoing_frame> held_; // stream frames held while a job runs
+  std::size_t queued_bytes_ = 0;    // outbox_ and held_
+  outgoing_frame writing_;
+  connection_meter meter_{transport::ws};
   bool write_in_flight_ = false;
   bool wrote_since_heartbeat_ = false;
   boost::asio::steady_timer heartbeat_timer_;
