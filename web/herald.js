@@ -933,7 +933,8 @@
         err.fatal = ['bad_request', 'forbidden', 'unauthorized', 'not_found', 'too_large'].includes(reply.error.code);
         throw err;
       }
-      const previous = this.tracker.session;
+      const previous = this.lostSession || null;
+      this.lostSession = null;
       this.tracker.startSession(reply.result.session, 0);
       this.entered = true;
       for (const [group, position] of Object.entries(reply.result.groups || {})) this.tracker.joined(group, position);
@@ -1018,6 +1019,7 @@
     sessionLost() {
       if (this.state === 'closed') return;
       this.transport?.stop();
+      if (this.tracker.session) this.lostSession = this.tracker.session;
       this.tracker.startSession(null, 0);
       this.needsRecovery = true;
       this.queue.connectionLost();
