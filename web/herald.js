@@ -1355,10 +1355,10 @@
     }
 
     applyState(s) {
+      if (this.closed && s.state !== 'closed') return; // a late report from a stopped engine
       const previous = `${this.state}/${this.transport}/${this.role}`;
       this.state = s.state;
       this.transport = s.transport;
-      if (this.closed && s.state !== 'closed') return;
       const info = { ...s, role: this.role };
       if (`${this.state}/${this.transport}/${this.role}` !== previous || s.state === 'reconnecting' || s.state === 'closed') this.emit('state', info);
     }

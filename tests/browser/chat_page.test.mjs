@@ -107,6 +107,28 @@ describe('the chat page', () => {
       await context2.close();
     }
   });
+
+  test('two tabs of one person share the connection and both show the conversation', async () => {
+    const room = uniq('shared');
+    const context = await browser.newContext();
+    try {
+      const first = await openChat(context, herald.url);
+      await signIn(first, 'erin', room);
+      await assertStatus(first, 'open', 'ws');
+      const second = await openChat(context, herald.url); // the name is remembered
+      assert.equal(await second.getByLabel('Your name').inputValue(), 'erin');
+      await signIn(second, 'erin', room);
+      await second.locator('#status', { hasText: 'shared with another tab' }).waitFor({ timeout: PAGE_BOUND_MS });
+      await send(second, 'typed in the second tab');
+      await expectMessage(first, 'erin', 'typed in the second tab');
+      await expectMessage(second, 'erin', 'typed in the second tab');
+      await members(second, ['erin']);
+      assert.deepEqual(first.problems, []);
+      assert.deepEqual(second.problems, []);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 async function send(page, text) {

@@ -92,6 +92,45 @@ describe('resume after a killed connection', () => {
   }
 });
 
+describe('queue overflow while disconnected', () => {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => browser?.close());
+
+  test('ws: the app gets the overflow event, then the newest messages in order, none twice', async () => {
+    const herald = await startServer(['--queue-max', '5', ...SERVER_ARGS]);
+    const proxy = await new TcpProxy(herald.port).start();
+    const group = uniq('overflow');
+    const { context, page } = await connectedPage(browser, proxy, 'ws', group);
+    try {
+      await publishAll(herald, group, [1]);
+      await waitInPage(page, ([g]) => T.messages('c', g).length >= 1, [group], 'message 1');
+      proxy.refuse(true);
+      proxy.cut();
+      await waitInPage(page, () => T.clients.c.state !== 'open', undefined, 'the client to notice the cut');
+      await publishAll(herald, group, range(2, 20));
+      proxy.refuse(false);
+      await waitInPage(page, ([g]) => T.messages('c', g).includes(20), [group], 'message 20');
+      const events = await page.evaluate(() => T.logs.c.events.map((e) => (e.type === 'message' ? e.data : e.type)));
+      const overflowAt = events.indexOf('overflow');
+      assert.ok(overflowAt > 0, `an overflow event: ${JSON.stringify(events)}`);
+      const after = events.slice(overflowAt + 1);
+      assert.deepEqual(after, range(21 - after.length, 20), 'the newest messages, in order, after the overflow');
+      const dropped = await page.evaluate(() => T.logs.c.events.find((e) => e.type === 'overflow').dropped);
+      assert.ok(dropped > 0);
+      const eids = await page.evaluate(() => T.logs.c.events.map((e) => e.eid));
+      assert.deepEqual(eids, [...eids].sort((a, b) => a - b), 'eids ascend');
+      assert.equal(new Set(eids).size, eids.length, 'no event twice');
+    } finally {
+      await context.close();
+      await proxy.close();
+      await herald.stop();
+    }
+  });
+});
+
 describe('session lost', () => {
   let browser;
   before(async () => {
