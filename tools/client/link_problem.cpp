@@ -14,6 +14,14 @@ const char* to_string(problem_kind kind) {
   return "unknown";
 }
 
+std::optional<std::uint64_t> read_unsigned(const json& value) {
+  if (value.is_number_unsigned())
+    return value.get<std::uint64_t>();
+  if (value.is_number_integer() && value.get<std::int64_t>() >= 0)
+    return static_cast<std::uint64_t>(value.get<std::int64_t>());
+  return std::nullopt;
+}
+
 link_problem make_problem(problem_kind kind, std::string message) {
   link_problem problem;
   problem.kind = kind;

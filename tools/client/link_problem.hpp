@@ -3,6 +3,8 @@
 // The vocabulary shared by the client and its transports: JSON values and why
 // a connection, a stream or a command did not succeed.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -41,6 +43,10 @@ struct link_problem {
   std::string code;    ///< the server's error code, when it sent one
   int http_status = 0; ///< the HTTP status, when there was a response
 };
+
+/// Returns `value` when it is a non-negative integer (however the JSON
+/// library stored it), else nullopt.
+std::optional<std::uint64_t> read_unsigned(const json& value);
 
 /// Returns a problem of `kind` with `message` and no server details.
 link_problem make_problem(problem_kind kind, std::string message);

@@ -42,8 +42,8 @@ void longpoll_transport::on_poll(std::optional<link_problem> problem, http_respo
   auto body = json::parse(response.body(), nullptr, false);
   auto events = body.is_object() ? body.find("events") : body.end();
   auto cursor = body.is_object() ? body.find("cursor") : body.end();
-  if (!body.is_object() || events == body.end() || !events->is_array() || cursor == body.end()
-      || !cursor->is_number_unsigned())
+  auto cursor_value = cursor == body.end() ? std::nullopt : read_unsigned(*cursor);
+  if (!body.is_object() || events == body.end() || !events->is_array() || !cursor_value)
     return end(make_problem(problem_kind::failed, "GET /v1/listen answered something that is "
                                                   "not a listen result"));
   if (!started_) {
@@ -57,7 +57,7 @@ void longpoll_transport::on_poll(std::optional<link_problem> problem, http_respo
     if (closed_)
       return;
   }
-  cursor_ = std::max(cursor_, cursor->get<std::uint64_t>());
+  cursor_ = std::max(cursor_, *cursor_value);
   if (body.value("superseded", false))
     return end(make_problem(problem_kind::superseded,
                             "another client took over the session (listen superseded)"));

@@ -7,10 +7,12 @@ std::optional<group_position> read_position(const json& value) {
     return std::nullopt;
   auto seq = value.find("seq");
   auto epoch = value.find("epoch");
-  if (seq == value.end() || !seq->is_number_unsigned() || epoch == value.end()
-      || !epoch->is_string())
+  if (seq == value.end() || epoch == value.end() || !epoch->is_string())
     return std::nullopt;
-  return group_position{seq->get<std::uint64_t>(), epoch->get<std::string>()};
+  auto number = read_unsigned(*seq);
+  if (!number)
+    return std::nullopt;
+  return group_position{*number, epoch->get<std::string>()};
 }
 
 void resume_state::begin_session(std::string session) {
@@ -20,9 +22,10 @@ void resume_state::begin_session(std::string session) {
 
 resume_state::verdict resume_state::admit(const json& event) {
   auto eid = event.find("eid");
-  if (eid == event.end() || !eid->is_number_unsigned())
+  auto number = eid == event.end() ? std::nullopt : read_unsigned(*eid);
+  if (!number)
     return verdict::fresh;
-  auto value = eid->get<std::uint64_t>();
+  auto value = *number;
   if (value <= last_eid_)
     return verdict::duplicate;
   last_eid_ = value;

@@ -172,9 +172,10 @@ void websocket_transport::on_message(const std::string& text) {
     return; // not a Herald frame; nothing sensible to do with it
   if (is_reply(frame)) {
     auto id = frame.find("id");
-    if (id == frame.end() || !id->is_number_unsigned())
+    auto number = id == frame.end() ? std::nullopt : read_unsigned(*id);
+    if (!number)
       return; // an answer to no command of ours
-    auto pending = pending_calls_.find(id->get<std::uint64_t>());
+    auto pending = pending_calls_.find(*number);
     if (pending == pending_calls_.end())
       return;
     auto done = std::move(pending->second);
