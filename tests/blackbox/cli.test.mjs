@@ -109,6 +109,28 @@ describe('herald-cli: two clients in one room', () => {
       await server.stop();
     }
   });
+
+  test('heartbeats are printed only with --heartbeats', async () => {
+    const server = await startHerald(['--heartbeat', '1']);
+    const room = uniq('room');
+    const loud = await joined(server.url, 'gina', room, { extra: ['--heartbeats'] });
+    const quiet = await joined(server.url, 'hank', room);
+    try {
+      // Both sockets were open while two heartbeats went to the first one.
+      await loud.untilLines((l) => l.type === 'heartbeat', 2, 'two heartbeat lines');
+      quiet.send(`who ${room}`);
+      await quiet.reply(`who ${room}`);
+      assert.equal(quiet.lines.filter((l) => l.type === 'heartbeat').length, 0, quiet.describe());
+      for (const cli of [loud, quiet]) {
+        cli.endInput();
+        assert.deepEqual(await cli.exit(), { code: 0, signal: null });
+      }
+    } finally {
+      loud.kill();
+      quiet.kill();
+      await server.stop();
+    }
+  });
 });
 
 describe('herald-cli: reconnecting', () => {
