@@ -154,9 +154,22 @@ void http_session::do_watch_peer() {
 }
 
 void http_session::on_peer_readable(beast::error_code ec, std::size_t n, std::uint64_t generation) {
-  if (generation != watch_generation_ || ec == net::error::operation_aborted || closed_)
+  if (ec == net::error::operation_aborted || closed_)
     return;
-  if (!ec && n > 0)
+  bool peer_left = ec || n == 0;
+  if (generation != watch_generation_) {
+    // The watch of an answered request. Its EOF must still close: Asio ends
+    // a readiness round at a short read, so the read queued behind this peek
+    // is not woken by the same EOF and would sit in CLOSE-WAIT until
+    // keepalive-timeout. (While the answer is being written no read is
+    // queued yet; the next one reads the EOF at once.)
+    if (peer_left && !response_) {
+      closing(close_reason::client);
+      do_close();
+    }
+    return;
+  }
+  if (!peer_left)
     return; // a pipelined request; it is read after this answer
   // The client went away while its request actor worked: stop the actor now.
   // Nothing is lost; undelivered events stay queued in the session.
