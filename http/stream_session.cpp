@@ -197,6 +197,9 @@ void stream_session::on_end(const stream_end& end) {
 
 void stream_session::write_event(const stream_event& e) {
   const auto& [eid, type, json, accepted_ns] = e;
+  // Recorded before enqueue(), which may start the write that carries it.
+  pending_last_eid_ = eid;
+  meter_.event_pending(accepted_ns);
   if (plan_.kind == stream_plan::format::sse) {
     std::string out;
     out.reserve(session_.size() + type.size() + json.size() + 32);
@@ -214,8 +217,6 @@ void stream_session::write_event(const stream_event& e) {
     enqueue("<script>parent." + plan_.callback + "(" + escape_json_for_script(json)
             + ");</script>\n");
   }
-  pending_last_eid_ = eid;
-  meter_.event_pending(accepted_ns);
 }
 
 // Stream-level messages (session, error, superseded, reconnect): on SSE an
