@@ -190,7 +190,7 @@ node_metrics::node_metrics() {
                          .Add({});
   ready = &BuildGauge()
                .Name("herald_ready")
-               .Help("1 while the node accepts new sessions, 0 while starting or draining")
+               .Help("1 while the node accepts new sessions, 0 while it drains")
                .Register(registry)
                .Add({});
 }
