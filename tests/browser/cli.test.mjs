@@ -66,7 +66,9 @@ describe('herald-cli and the chat page in one room', () => {
     await herald?.stop();
   });
 
-  test('two CLIs (WebSocket and long-poll) and a browser page chat', { skip: fs.existsSync(CLI) ? false : `no herald-cli at ${CLI}` }, async () => {
+  test('two CLIs (WebSocket and long-poll) and a browser page chat', async () => {
+    // herald-cli is built with the server: its absence is a failure, not a skip.
+    assert.ok(fs.existsSync(CLI), `no herald-cli at ${CLI} (build it, or set HERALD_CLI)`);
     const room = uniq('mixed');
     const bob = startCli(['--url', herald.url, '--user', 'bob', '--join', room, '--transport', 'websocket', '-q']);
     const carol = startCli(['--url', herald.url, '--user', 'carol', '--join', room, '--transport', 'longpoll', '-q']);
