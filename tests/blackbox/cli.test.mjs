@@ -110,6 +110,22 @@ describe('herald-cli: two clients in one room', () => {
     }
   });
 
+  test('text that is not UTF-8 goes out with U+FFFD instead of failing', async () => {
+    const server = await startHerald();
+    const room = uniq('room');
+    const cli = await joined(server.url, 'ivan', room);
+    try {
+      cli.sendBytes(Buffer.concat([Buffer.from(`say ${room} caf`), Buffer.from([0xe9]), Buffer.from('\n')]));
+      const said = await cli.untilLine((l) => l.type === 'message' && l.group === room, 'the message');
+      assert.equal(said.data.text, 'caf\ufffd');
+      cli.endInput();
+      assert.deepEqual(await cli.exit(), { code: 0, signal: null });
+    } finally {
+      cli.kill();
+      await server.stop();
+    }
+  });
+
   test('heartbeats are printed only with --heartbeats', async () => {
     const server = await startHerald(['--heartbeat', '1']);
     const room = uniq('room');

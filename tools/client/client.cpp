@@ -81,7 +81,7 @@ void client::impl::on_open(std::optional<link_problem> problem) {
 void client::impl::enter() {
   json params = {{"user", options_.user}};
   bool first = state_.session().empty();
-  if (first)
+  if (first && !options_.groups.empty())
     params["groups"] = options_.groups;
   if (options_.lease)
     params["lease"] = *options_.lease;

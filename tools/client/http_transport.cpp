@@ -39,7 +39,8 @@ void http_transport::open(std::function<void(std::optional<link_problem>)> done)
 void http_transport::call(json frame, std::function<void(call_outcome)> done) {
   auto request = make_request(http::verb::post, settings_.url, settings_.url.target("/v1/rpc"));
   request.set(http::field::content_type, "application/json");
-  request.body() = frame.dump();
+  // Text typed by a person may not be valid UTF-8; send U+FFFD rather than fail.
+  request.body() = frame.dump(-1, ' ', false, json::error_handler_t::replace);
   auto self = shared_from_this();
   auto exchange = std::make_shared<std::shared_ptr<http_exchange>>();
   *exchange = http_exchange::start(

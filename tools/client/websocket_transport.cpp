@@ -115,7 +115,8 @@ void websocket_transport::call(json frame, std::function<void(call_outcome)> don
   auto id = next_id_++;
   frame["id"] = id;
   pending_calls_.emplace(id, std::move(done));
-  outbox_.push_back(frame.dump());
+  // Text typed by a person may not be valid UTF-8; send U+FFFD rather than fail.
+  outbox_.push_back(frame.dump(-1, ' ', false, json::error_handler_t::replace));
   if (!writing_)
     do_write();
 }

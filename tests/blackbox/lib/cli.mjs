@@ -80,6 +80,11 @@ export class Cli {
     this.proc.stdin.write(`${line}\n`);
   }
 
+  /** Writes raw bytes (a Buffer) to stdin. */
+  sendBytes(bytes) {
+    this.proc.stdin.write(bytes);
+  }
+
   /** Closes stdin (end of input). */
   endInput() {
     this.proc.stdin.end();
