@@ -8,7 +8,6 @@
 namespace herald::client {
 
 namespace net = boost::asio;
-using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
@@ -55,20 +54,21 @@ const resume_state& client::state() const {
 // --- connecting -------------------------------------------------------------------
 
 client::impl::impl(net::any_io_executor executor, client_options options, client_handlers handlers)
-    : executor_(executor), options_(std::move(options)), handlers_(std::move(handlers)),
-      backoff_(options_.backoff), retry_timer_(executor), call_timer_(executor),
-      stop_timer_(executor) {}
+    : executor_(std::move(executor)), options_(std::move(options)), handlers_(std::move(handlers)),
+      backoff_(options_.backoff), retry_timer_(executor_), call_timer_(executor_),
+      stop_timer_(executor_) {}
 
 void client::impl::connect() {
   phase_ = phase::connecting;
   transport_settings settings{options_.url, options_.idle_timeout, options_.listen_timeout,
                               options_.connect_timeout, options_.call_timeout};
   transport_ = make_transport(options_.transport, executor_, settings);
-  transport_->open(
-      [self = shared_from_this()](std::optional<link_problem> problem) { self->on_open(problem); });
+  transport_->open([self = shared_from_this()](const std::optional<link_problem>& problem) {
+    self->on_open(problem);
+  });
 }
 
-void client::impl::on_open(std::optional<link_problem> problem) {
+void client::impl::on_open(const std::optional<link_problem>& problem) {
   if (problem)
     return attempt_failed(*problem);
   if (state_.session().empty() || session_lost_)
@@ -86,7 +86,7 @@ void client::impl::enter() {
   if (options_.lease)
     params["lease"] = *options_.lease;
   call("enter", std::move(params),
-       [self = shared_from_this()](call_outcome outcome) { self->on_enter(outcome); });
+       [self = shared_from_this()](const call_outcome& outcome) { self->on_enter(outcome); });
 }
 
 void client::impl::on_enter(const call_outcome& outcome) {
@@ -125,9 +125,10 @@ void client::impl::rejoin_next() {
   json params = {{"session", state_.session()},
                  {"group", group},
                  {"since", {{"seq", since.seq}, {"epoch", since.epoch}}}};
-  call("join", std::move(params), [self = shared_from_this(), group, since](call_outcome outcome) {
-    self->on_rejoin(group, since, outcome);
-  });
+  call("join", std::move(params),
+       [self = shared_from_this(), group, since](const call_outcome& outcome) {
+         self->on_rejoin(group, since, outcome);
+       });
 }
 
 void client::impl::on_rejoin(const std::string& group, const group_position& since,
@@ -161,8 +162,8 @@ void client::impl::open_stream() {
   transport_->start_stream(state_.session(), state_.last_eid(),
                            stream_handlers{
                                [self] { self->on_stream_started(); },
-                               [self](json frame) { self->on_frame(frame); },
-                               [self](link_problem why) {
+                               [self](const json& frame) { self->on_frame(frame); },
+                               [self](const link_problem& why) {
                                  // Before it started, the stream is part of the attempt.
                                  if (self->phase_ == phase::connecting)
                                    return self->attempt_failed(why);
@@ -279,7 +280,7 @@ void client::impl::call(const std::string& method, json params,
   });
   json frame = {{"method", method}, {"params", std::move(params)}};
   transport_->call(std::move(frame), [self = shared_from_this(), serial,
-                                      done = std::move(done)](call_outcome outcome) {
+                                      done = std::move(done)](const call_outcome& outcome) {
     if (serial == self->call_serial_) {
       ++self->call_serial_;
       self->call_timer_.cancel();
@@ -288,7 +289,7 @@ void client::impl::call(const std::string& method, json params,
   });
 }
 
-void client::impl::status(const std::string& text) {
+void client::impl::status(const std::string& text) const {
   if (handlers_.on_status)
     handlers_.on_status(text);
 }

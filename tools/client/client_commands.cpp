@@ -49,8 +49,9 @@ void client::impl::pump() {
   auto params = command.params;
   // After a session loss the command goes to the new session.
   params["session"] = state_.session();
-  call(command.method, std::move(params),
-       [self = shared_from_this()](call_outcome outcome) { self->on_command_reply(outcome); });
+  call(command.method, std::move(params), [self = shared_from_this()](const call_outcome& outcome) {
+    self->on_command_reply(outcome);
+  });
 }
 
 void client::impl::on_command_reply(const call_outcome& outcome) {

@@ -47,7 +47,7 @@ private:
 
   // client.cpp: connecting and the stream.
   void connect();
-  void on_open(std::optional<link_problem> problem);
+  void on_open(const std::optional<link_problem>& problem);
   void enter();
   void on_enter(const call_outcome& outcome);
   void rejoin_next();
@@ -60,7 +60,7 @@ private:
   void link_down(const link_problem& problem);
   void schedule_reconnect(const link_problem& problem);
   void call(const std::string& method, json params, std::function<void(call_outcome)> done);
-  void status(const std::string& text);
+  void status(const std::string& text) const;
 
   // client_commands.cpp: the queue and stopping.
   void pump();

@@ -14,7 +14,7 @@ using tcp = net::ip::tcp;
 namespace {
 
 // An error answer longer than this is not Herald's; keep what fits.
-constexpr std::size_t max_error_body = 64 * 1024;
+constexpr std::size_t max_error_body = std::size_t{64} * 1024;
 
 bool ends_with(const std::optional<std::string>& id, std::string_view suffix) {
   return id && id->ends_with(suffix);
