@@ -202,6 +202,9 @@ void http_session::do_write(http_response res) {
   if (ctx_.draining || requests_served_ >= ctx_.config->max_requests_per_connection)
     res.keep_alive(false);
   response_ = std::make_shared<http_response>(std::move(res));
+  // The body is what can be large (a long-poll's events); the head is not counted.
+  response_bytes_ = response_->body().size();
+  metrics().write_buffer_bytes->Increment(static_cast<double>(response_bytes_));
   bool keep_alive = response_->keep_alive();
   stream_.expires_after(ctx_.config->request_timeout);
   http::async_write(stream_, *response_,
@@ -212,6 +215,8 @@ void http_session::do_write(http_response res) {
 
 void http_session::on_write(beast::error_code ec, bool keep_alive) {
   response_.reset();
+  metrics().write_buffer_bytes->Decrement(static_cast<double>(response_bytes_));
+  response_bytes_ = 0;
   if (!ec && !keep_alive)
     closing(ctx_.draining ? close_reason::drain : close_reason::server);
   if (ec || !keep_alive)

@@ -64,6 +64,7 @@ private:
   connection_registry& registry_;
   std::uint64_t registry_id_ = 0;
   std::shared_ptr<http_response> response_;
+  std::size_t response_bytes_ = 0; // counted in herald_write_buffer_bytes while written
   caf::actor worker_;
   std::uint64_t watch_generation_ = 0;
   std::size_t requests_served_ = 0;
