@@ -189,6 +189,8 @@ void client::impl::on_frame(const json& frame) {
     return;
   if (handlers_.on_event)
     handlers_.on_event(frame);
+  if (stopping_ && phase_ == phase::connected)
+    pump(); // maybe the echo stop() waits for
 }
 
 // --- failures -------------------------------------------------------------------

@@ -119,8 +119,10 @@ public:
   /// the groups the client rejoins after a session loss.
   void submit(std::string method, json params, reply_handler on_reply);
 
-  /// Sends what is queued (when connected, within stop_timeout), ends the
-  /// session with `exit`, and stops; then on_stopped runs with `requested`.
+  /// Sends what is queued (when connected), waits for the client's own
+  /// messages to joined groups to come back as events, ends the session with
+  /// `exit`, and stops — all within stop_timeout; then on_stopped runs with
+  /// `requested`.
   void stop();
 
   /// Returns true while a stream is established.

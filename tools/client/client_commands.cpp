@@ -40,7 +40,7 @@ void client::impl::pump() {
   if (phase_ != phase::connected || in_flight_)
     return;
   if (queue_.empty()) {
-    if (stopping_ && !exiting_)
+    if (stopping_ && !exiting_ && echoes_arrived())
       send_exit();
     return;
   }
@@ -73,6 +73,8 @@ void client::impl::on_command_reply(const call_outcome& outcome) {
   if (auto result = reply.find("result"); result != reply.end()) {
     if (command.method == "join")
       state_.joined(*result);
+    else if (command.method == "speak")
+      note_echo_due(*result);
     else if (command.method == "leave")
       state_.left(command.params.value("group", ""));
   }
@@ -97,6 +99,28 @@ void client::impl::stop() {
     finish(stop_reason::requested, "stopped while disconnected");
   // Otherwise a connection attempt is under way: the queue goes out when it
   // succeeds, or the stop timer ends the wait.
+}
+
+void client::impl::note_echo_due(const json& speak_result) {
+  auto groups = speak_result.find("groups");
+  if (groups == speak_result.end() || !groups->is_object())
+    return;
+  for (const auto& [group, value] : groups->items()) {
+    auto seq
+        = value.is_object() && value.contains("seq") ? read_unsigned(value["seq"]) : std::nullopt;
+    // Only members receive their own message back.
+    if (seq && state_.groups().count(group) > 0)
+      echo_due_[group] = std::max(echo_due_[group], *seq);
+  }
+}
+
+bool client::impl::echoes_arrived() const {
+  for (const auto& [group, seq] : echo_due_) {
+    auto position = state_.groups().find(group);
+    if (position != state_.groups().end() && position->second.seq < seq)
+      return false;
+  }
+  return true;
 }
 
 void client::impl::send_exit() {

@@ -14,9 +14,11 @@
 //   +-- waiting <-+----------------(lost, reconnect, unknown_session)-+
 //   (backoff)                      superseded, failed, refused: stopped
 //
-// stop(): drain the queue while connected, `exit`, stopped.
+// stop(): drain the queue while connected, wait for the echo of our own
+// messages, `exit`, stopped.
 
 #include <deque>
+#include <map>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -65,6 +67,8 @@ private:
   // client_commands.cpp: the queue and stopping.
   void pump();
   void on_command_reply(const call_outcome& outcome);
+  void note_echo_due(const json& speak_result);
+  bool echoes_arrived() const;
   void send_exit();
   void finish(stop_reason reason, const std::string& message);
 
@@ -85,6 +89,9 @@ private:
   bool in_flight_ = false; // queue_.front() was sent and awaits its reply
   bool stopping_ = false;
   bool exiting_ = false; // `exit` was sent: the session's end is expected
+  // The seq of our last message to each joined group: stop() waits (bounded)
+  // for it to come back, so that a script that speaks and quits sees its words.
+  std::map<std::string, std::uint64_t> echo_due_;
 
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer call_timer_;
