@@ -18,7 +18,7 @@ usage: tools/install-deps.sh [--browser] [--bench] [--metrics] [--no-npm]
 
 Installs the Debian packages that build and test Herald, then the npm dev dependencies.
   --browser   also chromium (browser tests of the chat page)
-  --bench     also nginx-light, libnginx-mod-nchan and wrk (benchmarks against nchan)
+  --bench     also nginx-light, libnginx-mod-nchan, wrk and gnuplot-nox (bench/run)
   --metrics   also prometheus (scrape tests)
   --no-npm    skip `npm ci`
 EOF
@@ -36,7 +36,7 @@ with_npm=1
 while (($#)); do
   case "$1" in
     --browser) packages+=(chromium) ;;
-    --bench) packages+=(nginx-light libnginx-mod-nchan wrk) ;;
+    --bench) packages+=(nginx-light libnginx-mod-nchan wrk gnuplot-nox) ;;
     --metrics) packages+=(prometheus) ;;
     --no-npm) with_npm=0 ;;
     -h | --help) usage; exit 0 ;;

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <netinet/in.h>
+
+#include "bench/loadgen/delivery_stats.hpp"
+#include "bench/loadgen/options.hpp"
+#include "bench/loadgen/publisher.hpp"
+#include "bench/loadgen/subscriber.hpp"
+
+namespace herald::bench {
+
+/// Runs one load generator process through its phases on a single-threaded epoll loop:
+///
+///   setup ──(ready line on stderr)──► publish ──► drain ──► report (one JSON line on stdout)
+///     │                                  ▲
+///     └── role sub: wait for --final-file ┘ (written by the role pub process)
+class driver {
+public:
+  driver(const options& opts, const sockaddr_in& address);
+  ~driver();
+
+  /// Runs every phase of the role; returns the process exit code (0 when the run completed,
+  /// whatever it measured; 2 when it could not run).
+  int run();
+
+private:
+  void poll(int timeout_ms);
+  bool setup_subscribers();
+  bool connect_publishers();
+  bool wait_for_nchan_subscribers();
+  void publish_phase();
+  void pump_publishers(int64_t now);
+  bool write_final_file() const;
+  bool read_final_file();
+  bool wait_for_final_file();
+  void drain();
+  bool all_delivered() const;
+  void hold_idle();
+  void report() const;
+
+  const options& opts_;
+  sockaddr_in address_;
+  int epoll_fd_ = -1;
+  delivery_stats stats_;
+  subscriber_context sub_context_;
+  publisher_context pub_context_;
+  std::vector<std::unique_ptr<subscriber>> subscribers_;
+  std::vector<std::unique_ptr<publisher>> publishers_;
+  std::vector<uint64_t> next_seq_;  // per channel, what the publisher sends next
+  std::vector<uint64_t> final_seq_; // per channel, the last one published
+  std::vector<uint32_t> publisher_channel_cursor_;
+  int64_t setup_start_ = 0;
+  int64_t setup_end_ = 0;
+  int64_t publish_start_ = 0;
+  int64_t publish_end_ = 0;
+  uint64_t sent_ = 0;
+  uint64_t max_backlog_ = 0;
+  bool final_known_ = false;
+  bool drained_ = false;
+  std::string error_;
+};
+
+} // namespace herald::bench

@@ -1,0 +1,70 @@
+#include "bench/loadgen/publisher.hpp"
+
+#include "bench/loadgen/payload.hpp"
+
+namespace herald::bench {
+
+void publisher::publish(uint32_t channel, uint64_t seq, bool warmup) {
+  char payload[payload_size];
+  write_payload(payload, payload_fields{seq, now_ns(), channel, warmup});
+  const std::string_view data(payload, payload_size);
+  const std::string& name = context_.channel_names[channel];
+  request_.clear();
+  if (context_.opts.dialect == server_dialect::herald) {
+    // {"group":"<name>","data":"<payload>"}
+    const std::size_t length = 22 + name.size() + payload_size;
+    request_ += "POST /v1/publish HTTP/1.1\r\nHost: ";
+    request_ += context_.host_header;
+    request_ += "\r\nContent-Type: application/json\r\n";
+    if (!context_.opts.api_key.empty())
+      request_ += "Authorization: Bearer " + context_.opts.api_key + "\r\n";
+    request_ += "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+    request_ += R"({"group":")";
+    request_ += name;
+    request_ += R"(","data":")";
+    request_ += data;
+    request_ += R"("})";
+  } else {
+    request_ += "POST /pub?id=";
+    request_ += name;
+    request_ += " HTTP/1.1\r\nHost: ";
+    request_ += context_.host_header;
+    request_ += "\r\nContent-Length: " + std::to_string(payload_size) + "\r\n\r\n";
+    request_ += data;
+  }
+  ++in_flight_;
+  queue(request_);
+}
+
+void publisher::on_input() {
+  if (http_.read(in_, in_pos_, *this) == http_reader::status::error) {
+    if (context_.first_error.empty())
+      context_.first_error = "publisher: " + http_.error_text();
+    close("bad response");
+  }
+}
+
+bool publisher::on_head(const http_head& head) {
+  status_ = head.status;
+  return true;
+}
+
+void publisher::on_end() {
+  if (in_flight_ > 0)
+    --in_flight_;
+  if (status_ >= 200 && status_ < 300) {
+    ++context_.published;
+  } else {
+    ++context_.errors;
+    if (context_.first_error.empty())
+      context_.first_error = "publish answered " + std::to_string(status_);
+  }
+}
+
+void publisher::on_closed(std::string_view why) {
+  ++context_.closed;
+  if (context_.first_error.empty())
+    context_.first_error = "publisher closed: " + std::string(why);
+}
+
+} // namespace herald::bench
