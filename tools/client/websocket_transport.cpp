@@ -17,6 +17,7 @@ namespace {
 constexpr const char* subprotocol = "herald.v1";
 constexpr std::uint16_t close_reconnect_elsewhere = 4000;
 constexpr std::uint16_t close_slow_consumer = 1008;
+constexpr std::size_t max_early_frames = 10000;
 
 // A reply frame carries `id` and `result` or `error`; events and stream
 // notices carry `type` instead.
@@ -114,7 +115,20 @@ void websocket_transport::call(json frame, std::function<void(call_outcome)> don
   }
   auto id = next_id_++;
   frame["id"] = id;
-  pending_calls_.emplace(id, std::move(done));
+  if (frame.value("method", "") == "enter") {
+    // The socket streams the session this enter creates from its first
+    // event; keep those events for start_stream (see there).
+    auto entered = [self = shared_from_this(), done = std::move(done)](call_outcome outcome) {
+      if (outcome.reply && outcome.reply->contains("result")) {
+        self->entered_session_ = (*outcome.reply)["result"].value("session", "");
+        self->early_frames_.clear();
+      }
+      done(std::move(outcome));
+    };
+    pending_calls_.emplace(id, std::move(entered));
+  } else {
+    pending_calls_.emplace(id, std::move(done));
+  }
   // Text typed by a person may not be valid UTF-8; send U+FFFD rather than fail.
   outbox_.push_back(frame.dump(-1, ' ', false, json::error_handler_t::replace));
   if (!writing_)
@@ -124,10 +138,30 @@ void websocket_transport::call(json frame, std::function<void(call_outcome)> don
 void websocket_transport::start_stream(const std::string& session, std::uint64_t cursor,
                                        stream_handlers handlers) {
   stream_ = std::move(handlers);
+  if (session == entered_session_ && cursor == 0) {
+    // Entered on this very socket, which already streams that session from
+    // its start: an attach would only replace the stream with itself.
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->replay_early_frames(); });
+    return;
+  }
+  early_frames_.clear();
   json attach = {{"method", "attach"}, {"params", {{"session", session}, {"cursor", cursor}}}};
   call(std::move(attach), [self = shared_from_this()](call_outcome outcome) {
     self->on_attach_reply(std::move(outcome));
   });
+}
+
+void websocket_transport::replay_early_frames() {
+  if (closed_ || stream_ended_)
+    return;
+  stream_->on_started();
+  auto frames = std::move(early_frames_);
+  early_frames_.clear();
+  for (auto& frame : frames) {
+    if (closed_ || stream_ended_)
+      return;
+    on_stream_frame(std::move(frame));
+  }
 }
 
 void websocket_transport::on_attach_reply(call_outcome outcome) {
@@ -187,8 +221,19 @@ void websocket_transport::on_message(const std::string& text) {
 }
 
 void websocket_transport::on_stream_frame(json frame) {
-  if (!stream_ || stream_ended_)
-    return; // events of a stream we did not ask for yet: attach replays them
+  if (!stream_) {
+    // The stream of a session entered on this socket, before start_stream:
+    // kept for it. Beyond the bound the link is dropped and the client
+    // resumes with attach, which replays them.
+    if (entered_session_.empty())
+      return;
+    if (early_frames_.size() >= max_early_frames)
+      return fail(make_problem(problem_kind::lost, "too many events before the stream started"));
+    early_frames_.push_back(std::move(frame));
+    return;
+  }
+  if (stream_ended_)
+    return;
   auto type = frame.value("type", "");
   if (type == "end") {
     end_reason_ = frame.value("reason", "");

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -14,7 +15,8 @@ namespace herald::client {
 
 /// GET /v1/ws with subprotocol herald.v1: commands, replies and events share
 /// one socket. Replies are told from events by their `id` (events carry a
-/// `type`); the stream is bound with `attach`. Close codes as in
+/// `type`). A session entered on the socket streams at once; any other is
+/// bound with `attach`. Close codes as in
 /// docs/protocol.md: 4000 and 1008 mean "reconnect and attach", 1000 after an
 /// `end` frame means superseded.
 class websocket_transport : public transport,
@@ -40,6 +42,7 @@ private:
   void on_message(const std::string& text);
   void on_stream_frame(json frame);
   void on_attach_reply(call_outcome outcome);
+  void replay_early_frames();
 
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t);
@@ -61,6 +64,8 @@ private:
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::function<void(call_outcome)>> pending_calls_;
   std::optional<stream_handlers> stream_;
+  std::string entered_session_;    // the session an `enter` on this socket created
+  std::vector<json> early_frames_; // its events that came before start_stream
   bool stream_ended_ = false;
   std::string end_reason_; // an `end` frame's reason, to read the close after it
   bool open_ = false;
