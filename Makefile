@@ -4,7 +4,7 @@
 #   make test           install, build, run every test (unit, sanitizer, black-box)
 #
 # Other targets: deps build build-sanitize test-unit test-unit-asan test-blackbox
-# test-blackbox-asan format format-check tidy clean distclean help.
+# test-blackbox-asan bench-smoke format format-check tidy clean distclean help.
 # Variables: ARGS (extra flags for `make run`), JOBS (parallel jobs, default nproc),
 # DEPS_FLAGS (passed to tools/install-deps.sh, e.g. --browser), SKIP_DEPS=1 (skip the
 # install step), NO_BUILD=1 (test-* targets run what is built without rebuilding; `make test`
@@ -42,7 +42,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 phase = @printf '\n==> %s\n' "$(1)"
 
 .PHONY: help deps build build-sanitize run test test-unit test-unit-asan test-blackbox \
-        test-blackbox-asan test-web test-browser format format-check tidy clean distclean
+        test-blackbox-asan test-web test-browser bench-smoke format format-check tidy clean distclean
 
 help:
 	@echo 'Herald make targets:'
@@ -57,6 +57,7 @@ help:
 	@echo '  make test-blackbox-asan  the same against $(ASAN_DIR)/herald'
 	@echo '  make test-web         node --test tests/web/ (browser library logic, no server)'
 	@echo '  make test-browser     node --test tests/browser/ (headless Chromium vs $(BUILD_DIR)/herald)'
+	@echo '  make bench-smoke      bench/run --smoke: every benchmark scenario, tiny, vs nginx+nchan (BENCHMARKS.md)'
 	@echo '  make format           clang-format -i over $(SOURCE_DIRS)'
 	@echo '  make format-check     fail if any file is not formatted'
 	@echo '  make tidy             clang-tidy report over the compile database (never fails)'
@@ -124,6 +125,15 @@ test-blackbox: $(if $(NO_BUILD),,build)
 
 test-blackbox-asan: $(if $(NO_BUILD),,build-sanitize)
 	$(call blackbox,$(ASAN_DIR)/herald,$(SANITIZER_ENV))
+
+# Every benchmark scenario with tiny counts for seconds against Herald and nginx+nchan (about a
+# minute, so not a phase of `make test`; tests/blackbox/bench_smoke.test.mjs is). Writes
+# bench/results/<date>-smoke.md; fails when a message is lost or the harness reports an error.
+bench-smoke:
+	@$(MAKE) deps DEPS_FLAGS="$(DEPS_FLAGS) --bench"
+	@if [[ -z "$(NO_BUILD)" ]]; then $(MAKE) SKIP_DEPS=1 build; fi
+	$(call phase,bench-smoke: bench/run --smoke)
+	bench/run --smoke --herald $(BUILD_DIR)/herald --loadgen $(BUILD_DIR)/herald-loadgen
 
 # Runs every phase once, in order, after one install step; a failed build skips the phases
 # that need it, a failed test does not stop the others. Ends with one summary line and exits
