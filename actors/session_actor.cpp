@@ -25,8 +25,10 @@ struct session_state {
   caf::actor listener;
   std::uint64_t listener_cursor = 0;
   std::uint64_t listener_max = 0;
-  caf::actor sink;                 // the open stream, if any
-  std::uint64_t sink_position = 0; // last eid pushed to it
+  caf::actor sink;                   // the open stream, if any
+  std::uint64_t sink_position = 0;   // last eid pushed to it
+  std::uint64_t sink_connection = 0; // stream_owner of the sink
+  std::uint64_t sink_generation = 0;
   // Flow control of a paced sink: what it has not yet written, and the live
   // events (arrived since the attach) that wait behind that window.
   bool sink_paced = false;
@@ -321,12 +323,21 @@ caf::behavior session_actor(self_ptr self, session_config config) {
         end_session(self, "exit");
         return make_result("{\"ok\":true}");
       },
-      [self](attach_atom, std::uint64_t cursor, bool paced) {
+      [self](attach_atom, std::uint64_t cursor, bool paced, std::uint64_t connection,
+             std::uint64_t generation) {
         auto& st = self->state;
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         if (!sender)
           return;
         touch(self);
+        if (st.sink && st.sink != sender && connection != 0 && connection == st.sink_connection
+            && generation < st.sink_generation) {
+          // A stream its own connection already replaced, arriving late: it
+          // must not supersede the newer one (the connection ignores it).
+          self->send(sender, attach_atom::value,
+                     make_failure("unavailable", "replaced by a newer stream of this connection"));
+          return;
+        }
         if (!st.queue.acknowledge(cursor)) {
           self->send(sender, attach_atom::value, cursor_past_end(st, "cursor", cursor));
           return;
@@ -338,6 +349,8 @@ caf::behavior session_actor(self_ptr self, session_config config) {
         else
           self->demonitor(st.sink);
         st.sink = sender;
+        st.sink_connection = connection;
+        st.sink_generation = generation;
         st.sink_position = cursor;
         st.sink_paced = paced;
         reset_flow(st);

@@ -1,5 +1,8 @@
 #include "actors/sink_actor.hpp"
 
+#include <atomic>
+#include <random>
+
 namespace herald {
 
 namespace {
@@ -21,7 +24,8 @@ void finish(self_ptr self, std::string reason, std::string message) {
 }
 
 caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string session_id,
-                         std::uint64_t cursor, sink_callback callback, bool paced) {
+                         std::uint64_t cursor, sink_callback callback, bool paced,
+                         stream_owner owner) {
   self->state.callback = std::move(callback);
   self->set_down_handler([self](const caf::down_msg& down) {
     if (down.source == self->state.session.address())
@@ -29,14 +33,15 @@ caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string sessio
   });
   self->request(directory, std::chrono::seconds{30}, lookup_atom::value, session_id)
       .then(
-          [self, session_id, cursor, paced](const session_ref& ref) {
+          [self, session_id, cursor, paced, owner](const session_ref& ref) {
             if (!ref.handle) {
               finish(self, "unknown_session", "unknown session \"" + session_id + "\"");
               return;
             }
             self->state.session = ref.handle;
             self->monitor(ref.handle);
-            self->send(ref.handle, attach_atom::value, cursor, paced);
+            self->send(ref.handle, attach_atom::value, cursor, paced, owner.connection,
+                       owner.generation);
           },
           [self](const caf::error& err) { finish(self, "internal", self->system().render(err)); });
   return {
@@ -72,9 +77,15 @@ caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string sessio
 } // namespace
 
 caf::actor spawn_sink_actor(caf::actor_system& system, caf::actor directory, std::string session_id,
-                            std::uint64_t cursor, sink_callback callback, bool paced) {
+                            std::uint64_t cursor, sink_callback callback, bool paced,
+                            stream_owner owner) {
   return system.spawn(sink_actor, std::move(directory), std::move(session_id), cursor,
-                      std::move(callback), paced);
+                      std::move(callback), paced, owner);
+}
+
+std::uint64_t make_connection_id() {
+  static std::atomic<std::uint64_t> next{std::random_device{}() | 1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 } // namespace herald

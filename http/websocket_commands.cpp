@@ -176,14 +176,15 @@ void websocket_session::attach(const std::string& session, std::uint64_t cursor)
   std::weak_ptr<websocket_session> weak = shared_from_this();
   auto executor = ws_.get_executor();
   auto generation = sink_generation_;
-  sink_ = spawn_sink_actor(ctx_.system, ctx_.commands.directory, session, cursor,
-                           [weak, executor, generation](sink_signal signal) {
-                             net::post(executor,
-                                       [weak, generation, signal = std::move(signal)]() mutable {
-                                         if (auto self = weak.lock())
-                                           self->on_signal(generation, std::move(signal));
-                                       });
-                           });
+  sink_ = spawn_sink_actor(
+      ctx_.system, ctx_.commands.directory, session, cursor,
+      [weak, executor, generation](sink_signal signal) {
+        net::post(executor, [weak, generation, signal = std::move(signal)]() mutable {
+          if (auto self = weak.lock())
+            self->on_signal(generation, std::move(signal));
+        });
+      },
+      /*paced=*/false, stream_owner{connection_id_, generation});
 }
 
 // Drops the current sink; the session keeps every event for the next attach.

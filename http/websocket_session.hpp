@@ -119,6 +119,7 @@ private:
   std::string session_;
   caf::actor sink_;
   std::uint64_t sink_generation_ = 0; // signals of a replaced sink are stale
+  const std::uint64_t connection_id_ = make_connection_id();
 
   std::deque<outgoing_frame> outbox_;
   std::deque<outgoing_frame> held_; // stream frames held while a job runs

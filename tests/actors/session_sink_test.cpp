@@ -62,7 +62,8 @@ TEST_F(SessionSink, TheAttachAnswerArrivesBeforeTheFirstBatch) {
   auto session = spawn_session();
   push(session, 3);
   auto sink = spawn_recorder();
-  send(sink, session, attach_atom::value, std::uint64_t{0}, false);
+  send(sink, session, attach_atom::value, std::uint64_t{0}, false, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   ASSERT_FALSE(sink.log->empty());
   EXPECT_TRUE((sink.log->front().match_elements<attach_atom, reply>()));
@@ -74,7 +75,8 @@ TEST_F(SessionSink, AnUnpacedSinkGetsTheWholeBacklogAtOnce) {
   auto session = spawn_session();
   push(session, 300);
   auto sink = spawn_recorder();
-  send(sink, session, attach_atom::value, std::uint64_t{0}, false);
+  send(sink, session, attach_atom::value, std::uint64_t{0}, false, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   EXPECT_EQ(pushed_eids(sink).size(), 300u);
 }
@@ -83,7 +85,8 @@ TEST_F(SessionSink, APacedSinkGetsAWindowAndMoreAfterEachFlush) {
   auto session = spawn_session();
   push(session, 100);
   auto sink = spawn_recorder();
-  send(sink, session, attach_atom::value, std::uint64_t{0}, true);
+  send(sink, session, attach_atom::value, std::uint64_t{0}, true, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   auto first = pushed_eids(sink);
   ASSERT_EQ(first.size(), 64u);
@@ -100,7 +103,8 @@ TEST_F(SessionSink, ABacklogLargerThanTheBufferAloneNeverEndsAPacedSink) {
   auto session = spawn_session(2048);
   push(session, 200, 100); // ~30 KB queued before the stream opens
   auto sink = spawn_recorder();
-  send(sink, session, attach_atom::value, std::uint64_t{0}, true);
+  send(sink, session, attach_atom::value, std::uint64_t{0}, true, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   EXPECT_TRUE(end_reasons(sink).empty());
   EXPECT_FALSE(pushed_eids(sink).empty());
@@ -109,7 +113,8 @@ TEST_F(SessionSink, ABacklogLargerThanTheBufferAloneNeverEndsAPacedSink) {
 TEST_F(SessionSink, LiveEventsPilingUpBeyondTheBufferEndAPacedSinkAsSlow) {
   auto session = spawn_session(2048);
   auto sink = spawn_recorder();
-  send(sink, session, attach_atom::value, std::uint64_t{0}, true);
+  send(sink, session, attach_atom::value, std::uint64_t{0}, true, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   push(session, 100, 100); // never flushed: the reader stopped reading
   EXPECT_EQ(end_reasons(sink), (std::vector<std::string>{"slow_consumer"}));
@@ -118,7 +123,8 @@ TEST_F(SessionSink, LiveEventsPilingUpBeyondTheBufferEndAPacedSinkAsSlow) {
 TEST_F(SessionSink, AReaderThatKeepsUpIsNeverEnded) {
   auto session = spawn_session(2048);
   auto sink = spawn_recorder();
-  send(sink, session, attach_atom::value, std::uint64_t{0}, true);
+  send(sink, session, attach_atom::value, std::uint64_t{0}, true, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   for (int i = 0; i < 50; ++i) {
     push(session, 1, 100);
@@ -132,7 +138,8 @@ TEST_F(SessionSink, AReaderThatKeepsUpIsNeverEnded) {
 TEST_F(SessionSink, ANewerListenSupersedesTheStream) {
   auto session = spawn_session();
   auto sink = spawn_recorder();
-  send(sink, session, attach_atom::value, std::uint64_t{0}, true);
+  send(sink, session, attach_atom::value, std::uint64_t{0}, true, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   auto listener = spawn_recorder();
   send(listener, session, listen_atom::value, std::uint64_t{0}, std::uint64_t{100}, true);
@@ -143,21 +150,58 @@ TEST_F(SessionSink, ANewerListenSupersedesTheStream) {
 TEST_F(SessionSink, ANewerStreamSupersedesTheOlderOne) {
   auto session = spawn_session();
   auto older = spawn_recorder();
-  send(older, session, attach_atom::value, std::uint64_t{0}, true);
+  send(older, session, attach_atom::value, std::uint64_t{0}, true, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   auto newer = spawn_recorder();
-  send(newer, session, attach_atom::value, std::uint64_t{0}, true);
+  send(newer, session, attach_atom::value, std::uint64_t{0}, true, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   push(session, 2);
   EXPECT_EQ(end_reasons(older), (std::vector<std::string>{"superseded"}));
   EXPECT_EQ(pushed_eids(newer), (std::vector<std::uint64_t>{1, 2}));
 }
 
+// A WebSocket that replaces its stream (enter, then attach) spawns a second
+// sink; the first one's attach may still reach the session after the second.
+TEST_F(SessionSink, ALateOlderStreamOfTheSameConnectionIsRefusedNotSuperseding) {
+  auto session = spawn_session();
+  auto newer = spawn_recorder();
+  send(newer, session, attach_atom::value, std::uint64_t{0}, false, std::uint64_t{42},
+       std::uint64_t{2});
+  run();
+  auto older = spawn_recorder();
+  send(older, session, attach_atom::value, std::uint64_t{0}, false, std::uint64_t{42},
+       std::uint64_t{1});
+  run();
+  push(session, 2);
+  ASSERT_FALSE(older.log->empty());
+  ASSERT_TRUE((older.log->front().match_elements<attach_atom, reply>()));
+  EXPECT_FALSE(older.log->front().get_as<reply>(1).ok());
+  EXPECT_TRUE(end_reasons(newer).empty());
+  EXPECT_EQ(pushed_eids(newer), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_TRUE(pushed_eids(older).empty());
+}
+
+TEST_F(SessionSink, AnOlderGenerationOfAnotherConnectionStillSupersedes) {
+  auto session = spawn_session();
+  auto first = spawn_recorder();
+  send(first, session, attach_atom::value, std::uint64_t{0}, false, std::uint64_t{42},
+       std::uint64_t{5});
+  run();
+  auto second = spawn_recorder();
+  send(second, session, attach_atom::value, std::uint64_t{0}, false, std::uint64_t{43},
+       std::uint64_t{1});
+  run();
+  EXPECT_EQ(end_reasons(first), (std::vector<std::string>{"superseded"}));
+}
+
 TEST_F(SessionSink, AnAttachWithACursorPastTheEndFails) {
   auto session = spawn_session();
   push(session, 2);
   auto sink = spawn_recorder();
-  send(sink, session, attach_atom::value, std::uint64_t{5}, true);
+  send(sink, session, attach_atom::value, std::uint64_t{5}, true, std::uint64_t{0},
+       std::uint64_t{0});
   run();
   ASSERT_FALSE(sink.log->empty());
   ASSERT_TRUE((sink.log->front().match_elements<attach_atom, reply>()));
