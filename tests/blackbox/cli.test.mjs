@@ -110,6 +110,34 @@ describe('herald-cli: two clients in one room', () => {
     }
   });
 
+  for (const transport of TRANSPORTS) {
+    // The end of input must not win against the echo of the last `say`: the
+    // reply comes first and the event after it, so a client that sent `exit`
+    // right after the reply lost its own last message about one run in six.
+    // Many short runs make that race show up in one test run.
+    test(`over ${transport}, the end of input right after a say still prints its message`, async () => {
+      const server = await startHerald();
+      const room = uniq('room');
+      try {
+        for (let run = 1; run <= 20; run++) {
+          const cli = startCli(server.url, `echo${run}`, { join: [room], transport });
+          try {
+            cli.send(`say ${room} run ${run}`);
+            cli.endInput();
+            assert.deepEqual(await cli.exit(), { code: 0, signal: null }, cli.describe());
+            assert.ok(cli.lines.some(isMessage(room, `run ${run}`)), `run ${run}: no message line\n${cli.describe()}`);
+            assert.ok(cli.lines.some((l) => l.type === 'reply' && l.command === `say ${room} run ${run}`), cli.describe());
+            assertEidOrder(cli);
+          } finally {
+            cli.kill();
+          }
+        }
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+
   test('text that is not UTF-8 goes out with U+FFFD instead of failing', async () => {
     const server = await startHerald();
     const room = uniq('room');
