@@ -18,10 +18,12 @@ const REPO = path.dirname(BENCH);
 const CLK_TCK = 100; // Linux USER_HZ
 
 const USAGE = `usage: bench/run [--smoke] [--only herald|nchan] [--scenarios a,b] [--herald BIN]
-                 [--loadgen BIN] [--out DIR] [--herald-port N] [--nchan-port N]
+                 [--loadgen BIN] [--out DIR] [--herald-port N] [--nchan-port N] [--append]
 
 Runs every benchmark scenario against build/herald and nginx+nchan (bench/nchan.conf) and
-writes bench/results/<date>.md (--smoke: <date>-smoke.md, tiny counts, seconds).`;
+writes bench/results/<date>.md (--smoke: <date>-smoke.md, tiny counts, seconds), and the raw
+results to <date>.json after every scenario. --append first loads that JSON, so that runs of
+a few scenarios each add up to one report (a scenario run again replaces its earlier figures).`;
 
 function parseArgs(argv) {
   const o = {
@@ -44,6 +46,7 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = path.resolve(next());
     else if (a === '--herald-port') o.heraldPort = Number(next());
     else if (a === '--nchan-port') o.nchanPort = Number(next());
+    else if (a === '--append') o.append = true;
     else if (a === '-h' || a === '--help') {
       console.log(USAGE);
       process.exit(0);
@@ -111,8 +114,12 @@ async function startHerald(o) {
   const logFile = path.join(os.tmpdir(), `bench-herald-${process.pid}.log`);
   const log = fs.openSync(logFile, 'w');
   // Presence notices would add N² join events to a fan-out of N; nchan has none.
+  // --max-requests-per-connection as nchan.conf's keepalive_requests: with the default 100,000
+  // Herald closes the one publisher connection of a one-channel run after 100,000 publishes,
+  // and the requests pipelined behind the last answered one are lost to the count.
   const proc = spawn('taskset', ['-c', '0', o.herald, '--listen', `127.0.0.1:${o.heraldPort}`,
-    '--notify-presence', 'off', '--log-level', 'warn', '--drain-timeout', '1'],
+    '--notify-presence', 'off', '--log-level', 'warn', '--drain-timeout', '1',
+    '--max-requests-per-connection', '100000000'],
   { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   await until('herald /readyz', async () => {
@@ -230,6 +237,7 @@ async function runScenario(o, s, server, runId) {
   return {
     subscribers: s.subscribers, ready: sum('ready'), failed: sum('failed'), disconnected: sum('disconnected'),
     published: pubResult?.published ?? 0, publish_errors: pubResult?.publish_errors ?? 0,
+    publish_rate: pubResult?.publish_rate ?? NaN, max_backlog: pubResult?.max_backlog ?? NaN,
     expected: sum('expected'), delivered, missing: sum('missing'), duplicates: sum('duplicates'),
     loss: sum('missing') + sum('duplicates') + sum('malformed'),
     deliveries_per_s: subResults.reduce((a, r) => a + r.deliveries_per_s, 0),
@@ -247,6 +255,7 @@ async function runScenario(o, s, server, runId) {
 
 const METRICS = {
   deliveries_per_s: { label: 'deliveries/s', fmt: (v) => v.toFixed(0) },
+  publish_rate: { label: 'publishes/s achieved', fmt: (v) => v.toFixed(0) },
   loss: { label: 'lost+dup', fmt: (v) => String(v) },
   p50: { label: 'latency p50 (ms)', fmt: (v) => (v / 1e6).toFixed(3) },
   p99: { label: 'latency p99 (ms)', fmt: (v) => (v / 1e6).toFixed(3) },
@@ -296,6 +305,37 @@ function writeReport(o, results, date, started) {
   return file;
 }
 
+// --- raw results, so that runs of a few scenarios each add up to one report -----------------
+
+const histToJson = (h) => ({ count: h.count, max: h.max, buckets: [...h.buckets] });
+const histFromJson = (h) => ({ count: h.count, max: h.max, buckets: new Map(h.buckets) });
+
+function saveRaw(file, results, meta) {
+  const rows = results.map(({ s, by }) => ({
+    s,
+    by: Object.fromEntries(Object.entries(by).map(([k, r]) => [k, { ...r, latency: histToJson(r.latency), last: histToJson(r.last) }])),
+  }));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({ meta, results: rows }) + '\n');
+}
+
+function loadRaw(file) {
+  if (!fs.existsSync(file)) return { meta: null, results: [] };
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return {
+    meta: raw.meta,
+    results: raw.results.map(({ s, by }) => ({
+      s,
+      by: Object.fromEntries(Object.entries(by).map(([k, r]) => [k, { ...r, latency: histFromJson(r.latency), last: histFromJson(r.last) }])),
+    })),
+  };
+}
+
+/** A server's result when its run threw: counts as failed, shows '–' in the table. */
+function failedResult(s, err) {
+  return { subscribers: s.subscribers, loss: NaN, errors: [err.message.split('\n')[0]], latency: mergeHistograms([]), last: mergeHistograms([]) };
+}
+
 // --- main -----------------------------------------------------------------------------------
 
 async function main() {
@@ -319,23 +359,45 @@ async function main() {
       p.on('error', () => r('unknown'));
     }),
   };
-  const results = [];
+  const base = `${date}${o.smoke ? '-smoke' : ''}`;
+  const rawFile = path.join(o.out, `${base}.json`);
+  const earlier = o.append ? loadRaw(rawFile) : { meta: null, results: [] };
+  if (earlier.meta) started.load = `${earlier.meta.load}; this part ${started.load}`;
+  if (earlier.meta && earlier.meta.commit !== started.commit) started.commit = `${earlier.meta.commit} and ${started.commit}`;
+  const order = scenarios({ smoke: o.smoke }).map((s) => s.name);
+  let results = earlier.results.filter(({ s }) => !list.some((x) => x.name === s.name));
+  // A server run now replaces that server's earlier figures; the other server's stay.
+  const earlierBy = (name) => earlier.results.find(({ s }) => s.name === name)?.by ?? {};
+  const record = (entry) => {
+    entry = { s: entry.s, by: { ...earlierBy(entry.s.name), ...entry.by } };
+    results = [...results.filter(({ s }) => s.name !== entry.s.name), entry]
+      .sort((a, b) => order.indexOf(a.s.name) - order.indexOf(b.s.name));
+    saveRaw(rawFile, results, { load: started.load, commit: started.commit });
+  };
   let failed = false;
   for (const [i, s] of list.entries()) {
     const by = {};
     for (const name of servers) {
-      const server = await (name === 'herald' ? startHerald(o) : startNchan(o));
+      let server;
       try {
-        const r = await runScenario(o, s, server, runId);
+        server = await (name === 'herald' ? startHerald(o) : startNchan(o));
+      } catch (err) {
+        by[name] = failedResult(s, err);
+        failed = true;
+        console.log(`[${i + 1}/${list.length}] ${s.name} ${name}: server did not start: ${err.message}`);
+        continue;
+      }
+      try {
+        const r = await runScenario(o, s, server, runId).catch((err) => failedResult(s, err));
         by[name] = r;
         if (r.loss > 0 || r.errors.length) failed = true;
         console.log(`[${i + 1}/${list.length}] ${s.name} ${name}: ${s.idle ? `${r.ready} ready, ${fmt('setup_rate', r.setup_rate)} conn/s, ${fmt('rss_per_conn_kb', r.rss_per_conn_kb)} KiB/conn`
-          : `${fmt('deliveries_per_s', r.deliveries_per_s)} deliveries/s, lost+dup ${r.loss}, p99 ${fmt('p99', r.p99)} ms, ${fmt('cpu_us', r.cpu_us)} µs CPU/delivery`} (${r.wall_s.toFixed(1)} s)${r.errors.length ? ` ERRORS: ${r.errors.join('; ')}` : ''}`);
+          : `${fmt('deliveries_per_s', r.deliveries_per_s)} deliveries/s, lost+dup ${r.loss}, p99 ${fmt('p99', r.p99)} ms, ${fmt('cpu_us', r.cpu_us)} µs CPU/delivery`} (${(r.wall_s ?? NaN).toFixed(1)} s)${r.errors.length ? ` ERRORS: ${r.errors.join('; ')}` : ''}`);
       } finally {
         await server.stop();
       }
     }
-    results.push({ s, by });
+    record({ s, by });
   }
   const file = writeReport(o, results, date, started);
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
