@@ -132,7 +132,8 @@ plot ${data.join(', ')}
 `);
     plots.push({ file, title: `latency CDF ${s.name}` });
   }
-  const fanout = results.filter(({ s }) => s.name.startsWith('fanout') && !s.name.endsWith('hz'));
+  const fanout = results.filter(({ s, by }) => s.name.startsWith('fanout') && !s.name.endsWith('hz')
+    && Object.values(by).some((r) => Number.isFinite(r.deliveries_per_s)));
   if (fanout.length) {
     const rows = fanout
       .map(({ s, by }) => `${s.subscribers} ${by.herald?.deliveries_per_s ?? 'NaN'} ${by.nchan?.deliveries_per_s ?? 'NaN'} ${s.name}`)

@@ -279,7 +279,12 @@ function writeReport(o, results, date, started) {
   const suffix = o.smoke ? '-smoke' : '';
   const base = `${date}${suffix}`;
   fs.mkdirSync(o.out, { recursive: true });
-  const plots = writePlots(path.join(o.out, base), results);
+  let plots = [];
+  try {
+    plots = writePlots(path.join(o.out, base), results);
+  } catch (err) {
+    console.warn(`bench/run: no plots: ${err.message.split('\n')[0]}`);
+  }
   const lines = [];
   lines.push(`# Benchmark ${o.smoke ? 'SMOKE run' : 'run'} of ${date}`, '');
   if (o.smoke)
@@ -298,7 +303,7 @@ function writeReport(o, results, date, started) {
   }
   lines.push('', 'Not implemented yet: ' + NOT_YET.join('; ') + '.', '');
   const problems = results.flatMap(({ s, by }) => Object.entries(by).flatMap(([srv, r]) => r.errors.map((e) => `- ${s.name} / ${srv}: ${e}`)));
-  if (problems.length) lines.push('## Errors reported by the load generator', '', ...problems, '');
+  if (problems.length) lines.push('## Errors (server start, load generator)', '', ...problems, '');
   if (plots.length) lines.push('## Plots', '', ...plots.map((p) => `![${p.title}](${base}/${p.file})`), '');
   const file = path.join(o.out, `${base}.md`);
   fs.writeFileSync(file, lines.join('\n'));
@@ -362,8 +367,10 @@ async function main() {
   const base = `${date}${o.smoke ? '-smoke' : ''}`;
   const rawFile = path.join(o.out, `${base}.json`);
   const earlier = o.append ? loadRaw(rawFile) : { meta: null, results: [] };
-  if (earlier.meta) started.load = `${earlier.meta.load}; this part ${started.load}`;
-  if (earlier.meta && earlier.meta.commit !== started.commit) started.commit = `${earlier.meta.commit} and ${started.commit}`;
+  // --append with no scenario to run (e.g. --scenarios none) only rewrites the report.
+  if (earlier.meta) started.load = list.length ? `${earlier.meta.load}; this part ${started.load}` : earlier.meta.load;
+  if (earlier.meta && list.length && !earlier.meta.commit.split(' and ').includes(started.commit)) started.commit = `${earlier.meta.commit} and ${started.commit}`;
+  else if (earlier.meta) started.commit = earlier.meta.commit;
   const order = scenarios({ smoke: o.smoke }).map((s) => s.name);
   let results = earlier.results.filter(({ s }) => !list.some((x) => x.name === s.name));
   // A server run now replaces that server's earlier figures; the other server's stay.
