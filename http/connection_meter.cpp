@@ -48,11 +48,10 @@ void connection_meter::write_completed() {
   writing_events_ = 0;
   if (writing_accepted_.empty())
     return;
-  latency_batch latencies;
   auto now = now_ns();
   for (auto accepted : writing_accepted_)
-    latencies.add(accepted, now);
-  latencies.flush(transport_);
+    latencies_.add(accepted, now);
+  latencies_.flush(transport_);
   writing_accepted_.clear();
 }
 

@@ -44,6 +44,7 @@ private:
   std::size_t writing_events_ = 0;
   std::vector<std::int64_t> pending_accepted_;
   std::vector<std::int64_t> writing_accepted_;
+  latency_batch latencies_; // kept, so its buckets are allocated once per connection
 };
 
 } // namespace herald

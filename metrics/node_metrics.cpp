@@ -197,8 +197,18 @@ node_metrics::node_metrics() {
 
 void node_metrics::count_request(path_class path, unsigned status, double seconds) {
   auto p = static_cast<std::size_t>(path);
-  http_requests->Add({{"path", label(path_class_names[p])}, {"status", std::to_string(status)}})
-      .Increment();
+  if (status < 100 || status > 599)
+    status = 500; // never produced; keeps the index in range
+  auto& slot = http_request_counters[p][status - 100];
+  auto* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Two threads may both get here: Add returns the same counter for the
+    // same labels, so either store is right.
+    counter = &http_requests->Add(
+        {{"path", label(path_class_names[p])}, {"status", std::to_string(status)}});
+    slot.store(counter, std::memory_order_release);
+  }
+  counter->Increment();
   request_duration[p]->Observe(seconds);
 }
 

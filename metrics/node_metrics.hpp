@@ -6,6 +6,7 @@
 // /metrics is scraped (see metrics/exposition.hpp).
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -108,6 +109,10 @@ struct node_metrics {
 
   // HTTP.
   prometheus::Family<prometheus::Counter>* http_requests = nullptr;
+  // The counter of each (path class, status 100-599), made on first use: the
+  // family's Add takes a lock and builds a label map, too much per request.
+  std::array<std::array<std::atomic<prometheus::Counter*>, 500>, path_class_count>
+      http_request_counters{};
   std::array<prometheus::Histogram*, path_class_count> request_duration{};
 
   // Sampling itself.
