@@ -112,7 +112,10 @@ void route(server_context& ctx, http_request req, std::shared_ptr<responder> con
   bool head = req.method() == http::verb::head;
   finisher finish = [&ctx, out, origin, host, head](http_response res) {
     add_cors(ctx, origin, host, res);
-    if (head) { // the headers of a GET, no body
+    // The headers of a GET, no body. A 304 or 204 has no body to measure, so
+    // it gets no Content-Length.
+    if (head && res.result() != http::status::not_modified
+        && res.result() != http::status::no_content) {
       auto length = res.body().size();
       res.body().clear();
       res.content_length(length);

@@ -48,6 +48,9 @@ describe('static files', () => {
     const again = await request(herald, { path: '/', headers: { 'If-None-Match': first.headers.etag } });
     assert.equal(again.status, 304);
     assert.equal(again.text, '');
+    const head = await request(herald, { method: 'HEAD', path: '/', headers: { 'If-None-Match': first.headers.etag } });
+    assert.equal(head.status, 304);
+    assert.equal(head.headers['content-length'], undefined, 'a 304 has no body to measure');
     const stale = await request(herald, { path: '/', headers: { 'If-None-Match': '"stale"' } });
     assert.equal(stale.status, 200);
   });
