@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/loadgen/chat_layout.hpp"
 #include "bench/loadgen/payload.hpp"
 
 namespace herald::bench {
@@ -24,14 +25,6 @@ constexpr int64_t ns_per_s = 1'000'000'000;
 
 int64_t seconds_to_ns(double s) {
   return static_cast<int64_t>(s * 1e9);
-}
-
-std::vector<std::string> make_channel_names(const options& opts) {
-  std::vector<std::string> names;
-  names.reserve(opts.channels);
-  for (uint32_t k = 0; k < opts.channels; ++k)
-    names.push_back(opts.channel_prefix + "-" + std::to_string(k));
-  return names;
 }
 
 std::string host_header(const options& opts) {
@@ -61,11 +54,14 @@ double cpu_seconds_of_this_process() {
 
 driver::driver(const options& opts, const sockaddr_in& address)
     : opts_(opts), address_(address), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
-      sub_context_{opts, stats_, make_channel_names(opts), host_header(opts), 0, 0, 0, 0, {}},
-      pub_context_{opts, make_channel_names(opts), host_header(opts), 0, 0, 0, {}},
+      channel_names_(make_channel_names(opts)),
+      sub_context_{opts, stats_, channel_names_, host_header(opts), 0, 0, 0, 0, {}},
+      pub_context_{opts, channel_names_, host_header(opts), chat_layout(opts), 0, 0, 0, {}},
+      chat_context_(opts, stats_, channel_names_, host_header(opts), epoll_fd_, address),
       next_seq_(opts.channels, 1), final_seq_(opts.channels, 0) {}
 
 driver::~driver() {
+  sessions_.clear();
   subscribers_.clear();
   publishers_.clear();
   if (epoll_fd_ >= 0)
@@ -79,12 +75,14 @@ int driver::run() {
   }
   const bool subscribes = opts_.role != run_role::pub;
   const bool publishes = opts_.role != run_role::sub && !opts_.idle;
-  if (subscribes && !setup_subscribers())
-    error_ = "not every subscriber became ready: " + sub_context_.first_error;
+  if (subscribes && !(chat() ? setup_chat_sessions() : setup_subscribers()))
+    error_ = "not every subscriber became ready: "
+             + (chat() ? chat_context_.first_error : sub_context_.first_error);
   if (subscribes) {
     std::fprintf(stderr,
                  "{\"event\":\"ready\",\"proc\":%u,\"ready\":%u,\"failed\":%u,\"setup_s\":%.3f}\n",
-                 opts_.proc, sub_context_.ready, sub_context_.failed,
+                 opts_.proc, chat() ? chat_context_.ready : sub_context_.ready,
+                 chat() ? chat_context_.failed : sub_context_.failed,
                  static_cast<double>(setup_end_ - setup_start_) / 1e9);
     std::fflush(stderr);
   }
@@ -95,7 +93,11 @@ int driver::run() {
       report();
       return 2;
     }
+    // Subscriber processes churn from this file on (the ready line came before publishing).
+    if (chat() && opts_.role == run_role::pub)
+      std::ofstream(opts_.final_file + ".start") << "start\n";
     publish_phase();
+    churn_.stop();
     for (uint32_t k = 0; k < opts_.channels; ++k)
       final_seq_[k] = next_seq_[k] - 1;
     final_known_ = true;
@@ -116,6 +118,7 @@ int driver::run() {
 }
 
 void driver::poll(int timeout_ms) {
+  churn_.tick(sessions_, now_ns());
   epoll_event events[1024];
   const int n = ::epoll_wait(epoll_fd_, events, 1024, timeout_ms);
   for (int i = 0; i < n; ++i)
@@ -146,6 +149,35 @@ bool driver::setup_subscribers() {
       ++per_channel[sub->channel()];
   stats_.start(std::move(per_channel));
   return sub_context_.ready == opts_.subscribers;
+}
+
+bool driver::setup_chat_sessions() {
+  std::vector<uint32_t> per_channel(opts_.channels, 0);
+  sessions_.reserve(opts_.subscribers);
+  for (uint32_t i = 0; i < opts_.subscribers; ++i)
+    sessions_.push_back(std::make_unique<chat_session>(chat_context_, opts_.first_index + i));
+  setup_start_ = now_ns();
+  const int64_t deadline = setup_start_ + seconds_to_ns(opts_.setup_timeout_s);
+  std::size_t next = 0;
+  while (chat_context_.ready + chat_context_.failed < opts_.subscribers && now_ns() < deadline) {
+    while (next < sessions_.size() && chat_context_.handshaking < opts_.connect_concurrency)
+      sessions_[next++]->open();
+    poll(5);
+  }
+  setup_end_ = now_ns();
+  for (const auto& session : sessions_)
+    if (session->is_ready()) {
+      ++per_channel[session->room_channel()];
+      ++per_channel[session->user_channel()];
+    }
+  stats_.start(std::move(per_channel));
+  return chat_context_.ready == opts_.subscribers;
+}
+
+// Each process churns its share of the total rate, so that N processes add up to it.
+void driver::start_churn() {
+  const double share = static_cast<double>(opts_.subscribers) / opts_.chat_sessions;
+  churn_.start(opts_.churn_rate * share, now_ns());
 }
 
 bool driver::connect_publishers() {
@@ -209,6 +241,8 @@ bool driver::wait_for_nchan_subscribers() {
 
 void driver::publish_phase() {
   publish_start_ = now_ns();
+  if (chat() && opts_.role == run_role::both)
+    start_churn();
   const int64_t warmup_end = publish_start_ + seconds_to_ns(opts_.warmup_s);
   const int64_t end = warmup_end + seconds_to_ns(opts_.duration_s);
   for (int64_t now = publish_start_; now < end; now = now_ns()) {
@@ -232,7 +266,11 @@ void driver::pump_publishers(int64_t now) {
   const bool warmup = now < publish_start_ + seconds_to_ns(opts_.warmup_s);
   const auto channels = opts_.channels;
   const auto connections = static_cast<uint32_t>(publishers_.size());
-  if (opts_.rate > 0) {
+  if (chat()) {
+    const chat_layout& layout = pub_context_.layout;
+    publish_due(opts_.rate, room_sent_, 0, layout.rooms, warmup, now);
+    publish_due(opts_.user_rate, user_sent_, layout.rooms, layout.sessions, warmup, now);
+  } else if (opts_.rate > 0) {
     const auto due = static_cast<uint64_t>(
         std::floor(opts_.rate * static_cast<double>(now - publish_start_) / 1e9));
     while (sent_ < due) {
@@ -262,6 +300,27 @@ void driver::pump_publishers(int64_t now) {
   }
   for (auto& pub : publishers_)
     pub->flush_requests();
+}
+
+// Sends what is due at `rate` over channels [first, first + count), round-robin; the channel
+// picks the connection (k % P) so that each channel's order is one connection's order.
+void driver::publish_due(double rate, uint64_t& sent, uint32_t first, uint32_t count, bool warmup,
+                         int64_t now) {
+  if (rate <= 0 || count == 0)
+    return;
+  const auto connections = static_cast<uint32_t>(publishers_.size());
+  const auto due
+      = static_cast<uint64_t>(std::floor(rate * static_cast<double>(now - publish_start_) / 1e9));
+  while (sent < due) {
+    const auto channel = first + static_cast<uint32_t>(sent % count);
+    auto& pub = *publishers_[channel % connections];
+    if (!pub.can_send())
+      break;
+    pub.publish(channel, next_seq_[channel]++, warmup);
+    ++sent;
+    ++sent_;
+  }
+  max_backlog_ = std::max(max_backlog_, due - sent);
 }
 
 bool driver::write_final_file() const {
@@ -302,16 +361,31 @@ bool driver::read_final_file() {
 bool driver::wait_for_final_file() {
   const int64_t deadline
       = now_ns() + seconds_to_ns(opts_.warmup_s + opts_.duration_s + opts_.setup_timeout_s + 60);
+  const std::string start_file = opts_.final_file + ".start";
+  bool churn_started = false;
   struct stat info {};
   while (now_ns() < deadline) {
-    if (::stat(opts_.final_file.c_str(), &info) == 0)
+    if (::stat(opts_.final_file.c_str(), &info) == 0) {
+      churn_.stop();
       return read_final_file();
+    }
+    if (chat() && !churn_started && ::stat(start_file.c_str(), &info) == 0) {
+      churn_started = true;
+      start_churn();
+    }
     poll(20);
   }
+  churn_.stop();
   return false;
 }
 
 bool driver::all_delivered() const {
+  if (chat())
+    return std::all_of(sessions_.begin(), sessions_.end(), [&](const auto& session) {
+      return !session->is_ready() || session->is_lost()
+             || (session->room().next > final_seq_[session->room_channel()]
+                 && session->user().next > final_seq_[session->user_channel()]);
+    });
   return std::all_of(subscribers_.begin(), subscribers_.end(), [&](const auto& sub) {
     return !sub->is_ready() || !sub->is_open() || sub->tracker().next > final_seq_[sub->channel()];
   });
@@ -331,14 +405,21 @@ void driver::hold_idle() {
 
 void driver::report() const {
   uint64_t expected = 0, unique = 0, duplicates = 0, gaps = 0;
-  for (const auto& sub : subscribers_) {
-    if (!sub->is_ready())
-      continue;
-    expected += final_seq_[sub->channel()];
-    unique += sub->tracker().unique;
-    duplicates += sub->tracker().duplicates;
-    gaps += sub->tracker().gaps;
-  }
+  const auto add = [&](const seq_tracker& tracker, uint32_t channel) {
+    expected += final_seq_[channel];
+    unique += tracker.unique;
+    duplicates += tracker.duplicates;
+    gaps += tracker.gaps;
+  };
+  for (const auto& sub : subscribers_)
+    if (sub->is_ready())
+      add(sub->tracker(), sub->channel());
+  // A chat session counts both its channels, across every reconnect (and if it was lost).
+  for (const auto& session : sessions_)
+    if (session->is_ready()) {
+      add(session->room(), session->room_channel());
+      add(session->user(), session->user_channel());
+    }
   const uint64_t missing = final_known_ && expected > unique ? expected - unique : 0;
   const int64_t measure_start = publish_start_ + seconds_to_ns(opts_.warmup_s);
   const int64_t window = stats_.last_delivery_ns() - measure_start;
@@ -349,6 +430,11 @@ void driver::report() const {
   std::string error = error_;
   if (error.empty() && !sub_context_.first_error.empty() && sub_context_.disconnected > 0)
     error = sub_context_.first_error;
+  if (error.empty() && chat_context_.lost > 0)
+    error = chat_context_.first_error;
+  const uint32_t ready = chat() ? chat_context_.ready : sub_context_.ready;
+  const uint32_t failed = chat() ? chat_context_.failed : sub_context_.failed;
+  const uint32_t disconnected = chat() ? chat_context_.lost : sub_context_.disconnected;
   if (error.empty() && !pub_context_.first_error.empty())
     error = pub_context_.first_error;
 
@@ -357,9 +443,8 @@ void driver::report() const {
   out << "{\"role\":\"" << to_string(opts_.role) << "\",\"dialect\":\"" << to_string(opts_.dialect)
       << "\",\"transport\":\"" << to_string(opts_.transport) << "\",\"proc\":" << opts_.proc
       << ",\"subscribers\":" << (opts_.role == run_role::pub ? 0 : opts_.subscribers)
-      << ",\"ready\":" << sub_context_.ready << ",\"failed\":" << sub_context_.failed
-      << ",\"disconnected\":" << sub_context_.disconnected << ",\"setup_s\":" << setup_s
-      << ",\"setup_rate\":" << (setup_s > 0 ? sub_context_.ready / setup_s : 0.0)
+      << ",\"ready\":" << ready << ",\"failed\":" << failed << ",\"disconnected\":" << disconnected
+      << ",\"setup_s\":" << setup_s << ",\"setup_rate\":" << (setup_s > 0 ? ready / setup_s : 0.0)
       << ",\"channels\":" << opts_.channels << ",\"rate\":" << opts_.rate << ",\"sent\":" << sent_
       << ",\"published\":" << pub_context_.published
       << ",\"publish_errors\":" << pub_context_.errors << ",\"publish_s\":" << publish_s
@@ -371,10 +456,25 @@ void driver::report() const {
       << ",\"deliveries_per_s\":" << deliveries_per_s
       << ",\"loadgen_cpu_s\":" << cpu_seconds_of_this_process()
       << ",\"latency_ns\":" << stats_.latency().to_json()
-      << ",\"last_ns\":" << stats_.last_subscriber().to_json()
+      << ",\"last_ns\":" << stats_.last_subscriber().to_json() << chat_json()
       << ",\"error\":" << (error.empty() ? "null" : json_string(error)) << "}\n";
   std::fputs(out.str().c_str(), stdout);
   std::fflush(stdout);
+}
+
+// The chat mix's own fields (none otherwise): what was sent of each kind and the churn.
+std::string driver::chat_json() const {
+  if (!chat())
+    return {};
+  std::ostringstream out;
+  out << ",\"chat\":{\"room_size\":" << opts_.chat_room_size
+      << ",\"sessions\":" << opts_.chat_sessions << ",\"rooms\":" << chat_context_.layout.rooms
+      << ",\"room_messages\":" << room_sent_ << ",\"user_messages\":" << user_sent_
+      << ",\"reconnects\":" << chat_context_.reconnects
+      << ",\"server_closes\":" << chat_context_.server_closes
+      << ",\"lost_sessions\":" << chat_context_.lost
+      << ",\"reconnect_ns\":" << chat_context_.reconnect_ns.to_json() << "}";
+  return out.str();
 }
 
 } // namespace herald::bench

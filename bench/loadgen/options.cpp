@@ -59,6 +59,20 @@ prints one JSON line of results (deliveries, loss, latency percentiles, last-sub
   --api-key KEY               Herald publish bearer key
   --proc N                    process label in the JSON output [0]
 
+Chat mix (BENCHMARKS.md scenario 6; WebSocket only):
+  --chat ROOM_SIZE            session i is user <user-prefix>-<i>, in its own user channel and
+                              in room <channel-prefix>-<i / ROOM_SIZE>; --rate is then room
+                              messages/s over all rooms, round-robin (0 = none)
+  --chat-sessions N           sessions over every process (sizes rooms and users; --channels
+                              becomes rooms + sessions) [--first-index + --subscribers]
+  --user-rate R               direct messages/s over all users, round-robin [0]
+  --churn-rate R              reconnects/s over all sessions while publishing; this process
+                              does its share, round-robin over its sessions. A reconnect
+                              closes the socket and resumes: herald `attach` with the last eid,
+                              nchan `last_event_id` with the last message id (ws+meta.nchan) [0]
+  Herald: enter {user, groups:[room]}; publish {"group":room,...} and {"user":u,...}.
+  nchan: GET /chat?user=U&room=ROOM (bench/nchan.conf multiplexes both); publish /pub?id=.
+
 Latencies are CLOCK_MONOTONIC differences: publisher and subscribers must share one host.
 )";
 }
@@ -151,6 +165,14 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error, 
       opts.last_out = value;
     } else if (flag == "--api-key") {
       opts.api_key = value;
+    } else if (flag == "--chat") {
+      ok = parse_number(value, opts.chat_room_size) && opts.chat_room_size > 0;
+    } else if (flag == "--chat-sessions") {
+      ok = parse_number(value, opts.chat_sessions) && opts.chat_sessions > 0;
+    } else if (flag == "--user-rate") {
+      ok = parse_number(value, opts.user_rate) && opts.user_rate >= 0;
+    } else if (flag == "--churn-rate") {
+      ok = parse_number(value, opts.churn_rate) && opts.churn_rate >= 0;
     } else if (flag == "--proc") {
       ok = parse_number(value, opts.proc);
     } else {
@@ -161,6 +183,21 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error, 
       error = "bad value for " + std::string(flag) + ": " + std::string(value);
       return std::nullopt;
     }
+  }
+  if (opts.chat_room_size > 0) {
+    if (opts.chat_sessions == 0)
+      opts.chat_sessions = opts.first_index + opts.subscribers;
+    if (opts.transport != sub_transport::ws || opts.idle) {
+      error = "--chat runs over --transport ws and publishes (no --idle)";
+      return std::nullopt;
+    }
+    if (opts.first_index + opts.subscribers > opts.chat_sessions) {
+      error = "--chat-sessions is smaller than --first-index + --subscribers";
+      return std::nullopt;
+    }
+    // One seq space for rooms and users: chat_layout numbers them.
+    const uint32_t rooms = (opts.chat_sessions + opts.chat_room_size - 1) / opts.chat_room_size;
+    opts.channels = rooms + opts.chat_sessions;
   }
   if (opts.role == run_role::sub && opts.final_file.empty() && !opts.idle) {
     error = "--role sub needs --final-file (or --idle)";

@@ -36,6 +36,12 @@ struct options {
   std::string api_key;
   std::string final_file; // pub writes the per-channel last seq here; sub reads it
   std::string last_out;   // per-message last-subscriber latencies ("chan seq max_ns count")
+  // Chat mix (scenario 6): on when chat_room_size > 0. Session i is user <user-prefix>-<i>
+  // and a member of room <channel-prefix>-<i / chat_room_size>; --rate is the room rate.
+  uint32_t chat_room_size = 0;
+  uint32_t chat_sessions = 0; // sessions over every process (sizes rooms and user channels)
+  double user_rate = 0;       // direct messages/s over all users, round-robin
+  double churn_rate = 0;      // reconnects/s over all sessions; each process does its share
 };
 
 /// Parses the command line. Returns nullopt and sets `error` on a bad flag; sets `help` (and

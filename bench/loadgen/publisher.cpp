@@ -11,15 +11,18 @@ void publisher::publish(uint32_t channel, uint64_t seq, bool warmup) {
   const std::string& name = context_.channel_names[channel];
   request_.clear();
   if (context_.opts.dialect == server_dialect::herald) {
-    // {"group":"<name>","data":"<payload>"}
-    const std::size_t length = 22 + name.size() + payload_size;
+    // {"group":"<name>","data":"<payload>"} or {"user":"<name>","data":"<payload>"}
+    const std::string_view key = context_.layout.is_user_channel(channel) ? "user" : "group";
+    const std::size_t length = 17 + key.size() + name.size() + payload_size;
     request_ += "POST /v1/publish HTTP/1.1\r\nHost: ";
     request_ += context_.host_header;
     request_ += "\r\nContent-Type: application/json\r\n";
     if (!context_.opts.api_key.empty())
       request_ += "Authorization: Bearer " + context_.opts.api_key + "\r\n";
     request_ += "Content-Length: " + std::to_string(length) + "\r\n\r\n";
-    request_ += R"({"group":")";
+    request_ += R"({")";
+    request_ += key;
+    request_ += R"(":")";
     request_ += name;
     request_ += R"(","data":")";
     request_ += data;

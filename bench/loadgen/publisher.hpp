@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/loadgen/chat_layout.hpp"
 #include "bench/loadgen/connection.hpp"
 #include "bench/loadgen/http_reader.hpp"
 #include "bench/loadgen/options.hpp"
@@ -16,6 +17,7 @@ struct publisher_context {
   const options& opts;
   std::vector<std::string> channel_names;
   std::string host_header;
+  chat_layout layout;     // which channels are users (direct messages) in a chat mix
   uint64_t published = 0; // requests answered 2xx
   uint64_t errors = 0;    // requests answered otherwise
   uint64_t closed = 0;    // publisher connections lost
@@ -23,8 +25,9 @@ struct publisher_context {
 };
 
 /// One keep-alive publishing connection with up to --pipeline requests in flight. Herald:
-/// `POST /v1/publish {"group":ch,"data":"<payload>"}`; nchan: `POST /pub?id=ch` with the
-/// payload as body. Responses come back in request order and are only counted.
+/// `POST /v1/publish {"group":ch,"data":"<payload>"}` (a chat mix's user channel:
+/// `{"user":u,"data":…}`); nchan: `POST /pub?id=ch` with the payload as body. Responses come back
+/// in request order and are only counted.
 class publisher : public connection {
 public:
   explicit publisher(publisher_context& context) : context_(context) {}
