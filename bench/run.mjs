@@ -195,6 +195,12 @@ async function runScenario(o, s, server, runId) {
   const common = ['--url', `http://127.0.0.1:${server.port}`, '--dialect', server.name === 'herald' ? 'herald' : 'nchan',
     '--channels', String(channels), '--channel-prefix', `b${runId}-${s.name}`,
     '--duration', String(s.duration), '--warmup', String(s.warmup ?? 0), '--drain', String(s.drain ?? 10)];
+  // Chat mix: rooms room-<k>, users u-<i> (a fresh server per scenario, so no clash), every
+  // process told the total so that all of them number rooms and users alike.
+  if (s.chat)
+    common.push('--chat', String(s.chat.roomSize), '--chat-sessions', String(s.subscribers),
+      '--user-rate', String(s.chat.userRate), '--churn-rate', String(s.chat.churnRate),
+      '--channel-prefix', 'room', '--user-prefix', 'u');
   if (server.name === 'nchan') {
     // Subscribers of a stopped earlier run may still be counted for a moment.
     await until('nchan to count 0 subscribers', async () => /subscribers: 0\b/.test((await httpGet(server.port, '/nchan_status')).body), 10_000);
@@ -206,7 +212,7 @@ async function runScenario(o, s, server, runId) {
     const n = Math.min(perProc, s.subscribers - first);
     subs.push(loadgenProcess(o, [...common, '--role', 'sub', '--transport', s.transport, '--subscribers', String(n),
       '--first-index', String(first), '--proc', String(p), '--final-file', finalFile,
-      '--last-out', path.join(dir, `last-${p}`), ...(s.idle ? ['--idle'] : [])]));
+      ...(s.chat ? [] : ['--last-out', path.join(dir, `last-${p}`)]), ...(s.idle ? ['--idle'] : [])]));
   }
   await Promise.all(subs.map((x) => x.ready));
   const rssReady = rssKb(server.pid);
@@ -228,7 +234,10 @@ async function runScenario(o, s, server, runId) {
   const latency = mergeHistograms(subResults.map((r) => r.latency_ns));
   const readyByChannel = new Array(channels).fill(0);
   for (let i = 0; i < sum('ready'); i++) readyByChannel[i % channels]++;
-  const last = s.idle ? mergeHistograms([]) : mergeLastFiles(subResults.map((_, p) => path.join(dir, `last-${p}`)), readyByChannel);
+  // The chat mix has no last-subscriber figure (a room message's receivers are its 10 members).
+  const last = s.idle || s.chat ? mergeHistograms([]) : mergeLastFiles(subResults.map((_, p) => path.join(dir, `last-${p}`)), readyByChannel);
+  const chat = subResults.map((r) => r.chat).filter(Boolean);
+  const reconnectNs = mergeHistograms(chat.map((c) => c.reconnect_ns));
   const setupS = Math.max(...subResults.map((r) => r.setup_s));
   const errors = [...subResults, pubResult].filter((r) => r && r.error).map((r) => r.error);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -244,6 +253,14 @@ async function runScenario(o, s, server, runId) {
     p50: percentile(latency, 0.5), p99: percentile(latency, 0.99), p999: percentile(latency, 0.999),
     last_p99: percentile(last, 0.99), latency, last,
     cpu_s: cpu, cpu_us: measured > 0 ? (cpu * 1e6) / delivered : NaN,
+    deliveries_per_core: cpu > 0 ? delivered / cpu : NaN,
+    ...(s.chat ? {
+      reconnects: chat.reduce((a, c) => a + c.reconnects, 0),
+      server_closes: chat.reduce((a, c) => a + c.server_closes, 0),
+      lost_sessions: chat.reduce((a, c) => a + c.lost_sessions, 0),
+      reconnect_p50: percentile(reconnectNs, 0.5), reconnect_p99: percentile(reconnectNs, 0.99),
+      room_messages: pubResult?.chat?.room_messages ?? 0, user_messages: pubResult?.chat?.user_messages ?? 0,
+    } : {}),
     rss_mb: rssEnd / 1024, rss_per_conn_kb: (rssReady - rssBefore) / Math.max(1, sum('ready')),
     setup_rate: setupS > 0 ? sum('ready') / setupS : NaN,
     loadgen_cpu_s: [...subResults, pubResult].reduce((a, r) => a + (r?.loadgen_cpu_s ?? 0), 0),
@@ -262,6 +279,10 @@ const METRICS = {
   p999: { label: 'latency p999 (ms)', fmt: (v) => (v / 1e6).toFixed(3) },
   last_p99: { label: 'last subscriber p99 (ms)', fmt: (v) => (v / 1e6).toFixed(3) },
   cpu_us: { label: 'server CPU µs/delivery', fmt: (v) => v.toFixed(2) },
+  deliveries_per_core: { label: 'deliveries per server CPU second (/s per core)', fmt: (v) => v.toFixed(0) },
+  reconnects: { label: 'reconnects (resumed)', fmt: (v) => String(v) },
+  reconnect_p50: { label: 'reconnect time p50 (ms)', fmt: (v) => (v / 1e6).toFixed(3) },
+  reconnect_p99: { label: 'reconnect time p99 (ms)', fmt: (v) => (v / 1e6).toFixed(3) },
   rss_mb: { label: 'server RSS (MiB)', fmt: (v) => v.toFixed(1) },
   rss_per_conn_kb: { label: 'RSS per connection (KiB)', fmt: (v) => v.toFixed(2) },
   setup_rate: { label: 'connections set up/s', fmt: (v) => v.toFixed(0) },
@@ -288,7 +309,7 @@ function writeReport(o, results, date, started) {
   const lines = [];
   lines.push(`# Benchmark ${o.smoke ? 'SMOKE run' : 'run'} of ${date}`, '');
   if (o.smoke)
-    lines.push('**Smoke run**: tiny counts for seconds (1 or 20 subscribers, ≤ 200 msg/s, 2 s) on a machine busy',
+    lines.push('**Smoke run**: tiny counts for seconds (1 or 20 subscribers, ≤ 200 msg/s, 2 s; chat-mix 40) on a machine busy',
       'with other work. It proves the harness runs end to end; its figures measure nothing.', '');
   lines.push(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${os.release()}; load average at start ${started.load}.`,
     `Herald ${o.herald} (commit ${started.commit}); nginx+nchan per bench/nchan.conf. Servers on CPU 0, load on CPU 1.`,
@@ -301,7 +322,8 @@ function writeReport(o, results, date, started) {
       lines.push(`| ${i === 0 ? s.name : ''} | ${i === 0 ? s.subscribers : ''} | ${METRICS[m].label} | ${fmt(m, h)} | ${fmt(m, n)} | ${ratio(h, n)} | ${i === 0 ? s.goal : ''} |`);
     });
   }
-  lines.push('', 'Not implemented yet: ' + NOT_YET.join('; ') + '.', '');
+  lines.push('');
+  if (NOT_YET.length) lines.push('Not implemented yet: ' + NOT_YET.join('; ') + '.', '');
   const problems = results.flatMap(({ s, by }) => Object.entries(by).flatMap(([srv, r]) => r.errors.map((e) => `- ${s.name} / ${srv}: ${e}`)));
   if (problems.length) lines.push('## Errors (server start, load generator)', '', ...problems, '');
   if (plots.length) lines.push('## Plots', '', ...plots.map((p) => `![${p.title}](${base}/${p.file})`), '');
@@ -399,7 +421,7 @@ async function main() {
         by[name] = r;
         if (r.loss > 0 || r.errors.length) failed = true;
         console.log(`[${i + 1}/${list.length}] ${s.name} ${name}: ${s.idle ? `${r.ready} ready, ${fmt('setup_rate', r.setup_rate)} conn/s, ${fmt('rss_per_conn_kb', r.rss_per_conn_kb)} KiB/conn`
-          : `${fmt('deliveries_per_s', r.deliveries_per_s)} deliveries/s, lost+dup ${r.loss}, p99 ${fmt('p99', r.p99)} ms, ${fmt('cpu_us', r.cpu_us)} µs CPU/delivery`} (${(r.wall_s ?? NaN).toFixed(1)} s)${r.errors.length ? ` ERRORS: ${r.errors.join('; ')}` : ''}`);
+          : `${fmt('deliveries_per_s', r.deliveries_per_s)} deliveries/s, lost+dup ${r.loss}, p99 ${fmt('p99', r.p99)} ms, ${fmt('cpu_us', r.cpu_us)} µs CPU/delivery`}${s.chat ? `, ${fmt('deliveries_per_core', r.deliveries_per_core)} deliveries/CPU-s, ${r.reconnects} reconnects (p99 ${fmt('reconnect_p99', r.reconnect_p99)} ms)` : ''} (${(r.wall_s ?? NaN).toFixed(1)} s)${r.errors.length ? ` ERRORS: ${r.errors.join('; ')}` : ''}`);
       } finally {
         await server.stop();
       }

@@ -1,6 +1,7 @@
 // Smoke test of the benchmark load generator (bench/loadgen, BENCHMARKS.md): herald-loadgen
 // subscribes 5 clients per transport to a started herald, publishes 100-byte timestamped
-// messages for about 2 s, and must report every one of them delivered exactly once. It fails
+// messages for about 2 s, and must report every one of them delivered exactly once (and so
+// must a small chat mix, with sessions reconnecting and resuming by eid). It fails
 // when either the load generator or the server loses, duplicates or mangles a message, so it
 // keeps the harness honest without measuring anything (tests never assert durations).
 //
@@ -62,4 +63,28 @@ describe('herald-loadgen against herald', { concurrency: 3 }, () => {
       assert.ok(r.deliveries_per_s > 0, what);
     });
   }
+
+  // Scenario 6 in small: 40 sessions, each in its own user channel and in one of 4 rooms of 10,
+  // rooms and users published to at 20 msg/s each, 10 sessions/s dropping their WebSocket and
+  // resuming with `attach` and their last eid. Every message must still arrive exactly once.
+  test('chat mix: 40 sessions in rooms of 10 with churn receive every room and direct message exactly once', async () => {
+    const { result: r, what } = await loadgen([
+      '--url', herald.url, '--dialect', 'herald', '--transport', 'ws', '--subscribers', '40',
+      '--chat', '10', '--rate', '20', '--user-rate', '20', '--churn-rate', '10',
+      '--channel-prefix', uniq('room'), '--user-prefix', uniq('u'), '--duration', '2', '--drain', '10',
+    ]);
+    assert.equal(r.error, null, what);
+    assert.equal(r.ready, 40, what);
+    assert.equal(r.publish_errors, 0, what);
+    assert.ok(r.chat.room_messages > 0 && r.chat.user_messages > 0, `nothing was published\n${what}`);
+    assert.equal(r.published, r.chat.room_messages + r.chat.user_messages, what);
+    assert.equal(r.expected, 10 * r.chat.room_messages + r.chat.user_messages, what);
+    assert.ok(r.chat.reconnects > 0, `no session was churned\n${what}`);
+    assert.equal(r.chat.lost_sessions, 0, what);
+    assert.equal(r.missing, 0, what);
+    assert.equal(r.duplicates, 0, what);
+    assert.equal(r.malformed, 0, what);
+    assert.equal(r.unique, r.expected, what);
+    assert.equal(r.drained, true, what);
+  });
 });
