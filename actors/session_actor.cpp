@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "actors/answer_timeout.hpp"
 #include "actors/event.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
@@ -294,8 +295,7 @@ caf::behavior session_actor(self_ptr self, session_config config) {
                                                + " groups (max-groups-per-session)");
         auto promise = self->make_response_promise<reply>();
         st.joining.insert(name);
-        self->request(group, std::chrono::seconds{30}, join_atom::value, caf::actor{self},
-                      st.config.user, since)
+        ask(self, group, join_atom::value, caf::actor{self}, st.config.user, since)
             .then(
                 [self, name, group, promise](const reply& r) mutable {
                   self->state.joining.erase(name);

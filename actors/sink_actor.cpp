@@ -3,6 +3,8 @@
 #include <atomic>
 #include <random>
 
+#include "actors/answer_timeout.hpp"
+
 namespace herald {
 
 namespace {
@@ -31,7 +33,7 @@ caf::behavior sink_actor(self_ptr self, caf::actor directory, std::string sessio
     if (down.source == self->state.session.address())
       finish(self, "ended", "session ended");
   });
-  self->request(directory, std::chrono::seconds{30}, lookup_atom::value, session_id)
+  ask(self, directory, lookup_atom::value, session_id)
       .then(
           [self, session_id, cursor, paced, owner](const session_ref& ref) {
             if (!ref.handle) {
