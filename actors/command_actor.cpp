@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/answer_timeout.hpp"
 #include "actors/event.hpp"
 #include "actors/messages.hpp"
 #include "metrics/node_metrics.hpp"
@@ -12,8 +13,6 @@
 namespace herald {
 
 namespace {
-
-constexpr auto internal_timeout = std::chrono::seconds{30};
 
 // One unit of herald_longpolls_pending, held while a long-poll waits and
 // given back however the wait ends: answered, timed out, or the request
@@ -55,6 +54,7 @@ struct command_state {
   std::vector<command> commands;
   std::size_t index = 0;
   std::vector<reply> replies;
+  std::vector<publish_request> publishes; // a publish actor's requests, one per command slot
   command_completion done;
   pending_listen listen;
   static inline const char* name = "herald.request";
@@ -86,7 +86,7 @@ auto fail_with(self_ptr self, std::string what) {
 }
 
 void with_session(self_ptr self, const std::string& id, session_fn fn) {
-  self->request(self->state.context.directory, internal_timeout, lookup_atom::value, id)
+  ask(self, self->state.context.directory, lookup_atom::value, id)
       .then(
           [self, id, fn = std::move(fn)](const session_ref& ref) {
             if (!ref.handle)
@@ -114,7 +114,7 @@ void with_groups(self_ptr self, std::vector<std::string> names, std::vector<grou
     return;
   }
   auto name = names[found.size()];
-  self->request(self->state.context.directory, internal_timeout, group_atom::value, name)
+  ask(self, self->state.context.directory, group_atom::value, name)
       .then(
           [self, names = std::move(names), found = std::move(found),
            fn = std::move(fn)](const group_ref& ref) mutable {
@@ -145,8 +145,7 @@ void join_for_enter(self_ptr self, session_ref session, std::vector<group_ref> g
     return;
   }
   auto group = groups[joined.size()];
-  self->request(session.handle, internal_timeout, join_atom::value, group.name, group.handle,
-                since_point{})
+  ask(self, session.handle, join_atom::value, group.name, group.handle, since_point{})
       .then(
           [self, session, groups = std::move(groups), joined = std::move(joined),
            name = group.name](const reply& r) mutable {
@@ -167,8 +166,8 @@ void run_enter(self_ptr self) {
   // Groups first, so an unusable group fails the enter before a session exists.
   with_groups(self, p.groups, {}, [self](std::vector<group_ref> groups) {
     const auto& p = current(self).params;
-    self->request(self->state.context.directory, internal_timeout, create_atom::value, p.user,
-                  p.lease.has_value(), p.lease.value_or(0))
+    ask(self, self->state.context.directory, create_atom::value, p.user, p.lease.has_value(),
+        p.lease.value_or(0))
         .then(
             [self, groups = std::move(groups)](const session_ref& session, const reply& r) mutable {
               if (!r.ok()) {
@@ -190,7 +189,7 @@ void publish_each(self_ptr self, std::vector<group_ref> groups, std::string from
     return;
   }
   auto group = groups[seqs.size()];
-  self->request(group.handle, internal_timeout, publish_atom::value, from, data)
+  ask(self, group.handle, publish_atom::value, from, data)
       .then(
           [self, groups = std::move(groups), from, data, seqs = std::move(seqs),
            name = group.name](std::uint64_t seq) mutable {
@@ -202,7 +201,7 @@ void publish_each(self_ptr self, std::vector<group_ref> groups, std::string from
 }
 
 void send_direct(self_ptr self, std::string from, std::string to, std::string data) {
-  self->request(self->state.context.directory, internal_timeout, user_atom::value, to)
+  ask(self, self->state.context.directory, user_atom::value, to)
       .then(
           [self, from, to, data](const std::vector<caf::actor>& sessions) {
             metrics().direct_messages_published->Increment();
@@ -215,6 +214,17 @@ void send_direct(self_ptr self, std::string from, std::string to, std::string da
             finish(self, make_result("{\"delivered\":" + std::to_string(sessions.size()) + "}"));
           },
           fail_with(self, "directory"));
+}
+
+void run_publish(self_ptr self, const publish_request& request) {
+  if (!request.user.empty()) {
+    send_direct(self, request.from, request.user, request.data);
+    return;
+  }
+  with_groups(self, request.groups, {},
+              [self, from = request.from, data = request.data](std::vector<group_ref> groups) {
+                publish_each(self, std::move(groups), from, data, nlohmann::json::object());
+              });
 }
 
 // --- listen ------------------------------------------------------------------
@@ -270,28 +280,31 @@ void run_next(self_ptr self) {
     self->quit();
     return;
   }
+  if (!st.publishes.empty()) {
+    run_publish(self, st.publishes[st.index]);
+    return;
+  }
   const auto& cmd = current(self);
   const auto& p = cmd.params;
   switch (cmd.verb) {
     case method::enter: run_enter(self); return;
     case method::exit:
       with_session(self, p.session, [self](const session_ref& s) {
-        self->request(s.handle, internal_timeout, exit_atom::value)
+        ask(self, s.handle, exit_atom::value)
             .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
       });
       return;
     case method::join:
       with_session(self, p.session, [self](const session_ref& s) {
         with_group(self, current(self).params.group, [self, s](const group_ref& g) {
-          self->request(s.handle, internal_timeout, join_atom::value, g.name, g.handle,
-                        current(self).params.since)
+          ask(self, s.handle, join_atom::value, g.name, g.handle, current(self).params.since)
               .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
         });
       });
       return;
     case method::leave:
       with_session(self, p.session, [self](const session_ref& s) {
-        self->request(s.handle, internal_timeout, leave_atom::value, current(self).params.group)
+        ask(self, s.handle, leave_atom::value, current(self).params.group)
             .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
       });
       return;
@@ -316,7 +329,7 @@ void run_next(self_ptr self) {
     case method::presence:
       with_session(self, p.session, [self](const session_ref&) {
         with_group(self, current(self).params.group, [self](const group_ref& g) {
-          self->request(g.handle, internal_timeout, presence_atom::value)
+          ask(self, g.handle, presence_atom::value)
               .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
         });
       });
@@ -325,9 +338,8 @@ void run_next(self_ptr self) {
       with_session(self, p.session, [self](const session_ref&) {
         with_group(self, current(self).params.group, [self](const group_ref& g) {
           const auto& p = current(self).params;
-          self->request(g.handle, internal_timeout, history_atom::value,
-                        p.history_since.has_value(), p.history_since.value_or(0),
-                        p.limit.value_or(0))
+          ask(self, g.handle, history_atom::value, p.history_since.has_value(),
+              p.history_since.value_or(0), p.limit.value_or(0))
               .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
         });
       });
@@ -381,22 +393,16 @@ caf::behavior command_actor(self_ptr self, command_context context, std::vector<
   };
 }
 
-caf::behavior publish_actor(self_ptr self, command_context context, publish_request request,
-                            command_completion done) {
+caf::behavior publish_actor(self_ptr self, command_context context,
+                            std::vector<publish_request> requests, command_completion done) {
   auto& st = self->state;
   st.context = std::move(context);
   st.done = std::move(done);
-  // Reuse the command machinery with one synthetic command slot, so finish()
-  // and run_next() complete the request the same way.
-  st.commands.resize(1);
-  if (!request.user.empty()) {
-    send_direct(self, request.from, request.user, request.data);
-  } else {
-    with_groups(self, request.groups, {},
-                [self, from = request.from, data = request.data](std::vector<group_ref> groups) {
-                  publish_each(self, std::move(groups), from, data, nlohmann::json::object());
-                });
-  }
+  // One synthetic command slot per request, so that finish() and run_next()
+  // complete each the way they complete commands.
+  st.commands.resize(requests.size());
+  st.publishes = std::move(requests);
+  run_next(self);
   return {[](caf::unit_t) {}};
 }
 
@@ -408,8 +414,8 @@ caf::actor spawn_command_actor(caf::actor_system& system, command_context contex
 }
 
 caf::actor spawn_publish_actor(caf::actor_system& system, command_context context,
-                               publish_request request, command_completion done) {
-  return system.spawn(publish_actor, std::move(context), std::move(request), std::move(done));
+                               std::vector<publish_request> requests, command_completion done) {
+  return system.spawn(publish_actor, std::move(context), std::move(requests), std::move(done));
 }
 
 } // namespace herald

@@ -36,9 +36,11 @@ struct publish_request {
   std::string data; ///< serialized JSON
 };
 
-/// Spawns a request actor that performs one publish and calls `done` with
-/// its reply (a vector of one).
+/// Spawns a request actor that performs `requests` one after another, in
+/// order, and calls `done` with their replies (one per request, in order).
+/// Pipelined publishes of one connection share one actor: one spawn and one
+/// hand-off between threads per batch instead of per request.
 caf::actor spawn_publish_actor(caf::actor_system& system, command_context context,
-                               publish_request request, command_completion done);
+                               std::vector<publish_request> requests, command_completion done);
 
 } // namespace herald

@@ -45,6 +45,8 @@ std::string validate(const settings& s) {
     return "listen-batch must be at least 1";
   if (s.max_connections < 1)
     return "max-connections must be at least 1";
+  if (s.publish_batch < 1)
+    return "publish-batch must be at least 1";
   if (s.max_stream_buffer < 1024)
     return "max-stream-buffer must be at least 1 KiB";
   if (s.ws_max_frame < 128)

@@ -61,12 +61,13 @@ struct settings {
   std::size_t max_connections = 19000;              ///< open TCP connections per node
   std::size_t max_header = 8 * 1024;                ///< request line + headers
   std::size_t max_requests_per_connection = 100000; ///< keep-alive reuse
-  std::chrono::seconds keepalive_timeout{60};       ///< idle keep-alive connection
-  std::chrono::seconds request_timeout{30};         ///< to receive one whole request
-  std::chrono::seconds group_idle_timeout{300};     ///< empty undeclared group lives on
-  std::chrono::seconds stream_max_age{300};         ///< a forever-frame is recycled after this
-  std::size_t max_stream_buffer = 256 * 1024;       ///< bytes waiting per stream; beyond: cut off
-  std::size_t sse_retry_ms = 2000;                  ///< the SSE `retry:` field
+  std::size_t publish_batch = 64; ///< pipelined publishes performed by one request actor
+  std::chrono::seconds keepalive_timeout{60};     ///< idle keep-alive connection
+  std::chrono::seconds request_timeout{30};       ///< to receive one whole request
+  std::chrono::seconds group_idle_timeout{300};   ///< empty undeclared group lives on
+  std::chrono::seconds stream_max_age{300};       ///< a forever-frame is recycled after this
+  std::size_t max_stream_buffer = 256 * 1024;     ///< bytes waiting per stream; beyond: cut off
+  std::size_t sse_retry_ms = 2000;                ///< the SSE `retry:` field
   std::size_t ws_max_frame = 64 * 1024;           ///< largest WebSocket message; beyond: close 1009
   bool ws_deflate = false;                        ///< offer permessage-deflate
   std::size_t ws_max_inflated = 256 * 1024;       ///< largest message after inflating

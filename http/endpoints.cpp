@@ -284,14 +284,12 @@ void serve_publish(server_context& ctx, const http_request& req, responder& out,
   }
   auto version = req.version();
   auto keep_alive = req.keep_alive();
-  auto answer = [version, keep_alive, finish](std::vector<reply> replies) {
-    const auto& r = replies[0];
+  out.publish(std::move(request), [version, keep_alive, finish](const reply& r) {
     http_request shape{http::verb::post, "/", version};
     shape.keep_alive(keep_alive);
     finish(make_json_response(shape, status_of(r.error_code),
                               r.ok() ? r.result_json : error_body(r.error_code, r.error_message)));
-  };
-  out.watch(spawn_publish_actor(ctx.system, ctx.commands, std::move(request), std::move(answer)));
+  });
 }
 
 } // namespace herald

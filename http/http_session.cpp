@@ -23,7 +23,32 @@ bool is_disconnect(beast::error_code ec) {
          || ec == net::error::not_connected;
 }
 
+bool is_publish(const http_request& req) {
+  return req.method() == http::verb::post && req.target() == "/v1/publish";
+}
+
 } // namespace
+
+// The responder of one request: its answer takes its own place in the
+// connection's answer queue, so answers go out in request order.
+class http_session::request_slot final : public responder {
+public:
+  request_slot(std::shared_ptr<http_session> session, std::uint64_t number)
+      : session_(std::move(session)), number_(number) {}
+
+  void respond(http_response res) override { session_->respond(number_, std::move(res)); }
+  void watch(caf::actor worker) override { session_->watch(std::move(worker)); }
+  void hand_over(std::function<void(beast::tcp_stream&&)> next) override {
+    session_->hand_over(std::move(next));
+  }
+  void publish(publish_request request, std::function<void(const reply&)> answer) override {
+    session_->batch_.add(std::move(request), std::move(answer));
+  }
+
+private:
+  std::shared_ptr<http_session> session_;
+  std::uint64_t number_;
+};
 
 http_session::http_session(net::ip::tcp::socket&& socket, server_context& ctx,
                            connection_registry& registry)
@@ -51,8 +76,8 @@ void http_session::run() {
 void http_session::reject() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     self->closing(close_reason::rejected);
-    self->do_write(make_bare_error_response(503, "unavailable",
-                                            "node is at max-connections; retry elsewhere"));
+    self->answer_now(make_bare_error_response(503, "unavailable",
+                                              "node is at max-connections; retry elsewhere"));
   });
 }
 
@@ -116,21 +141,67 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
 
 void http_session::answer_bad_request(beast::error_code ec) {
   if (ec == http::error::body_limit)
-    return do_write(make_bare_error_response(
+    return answer_now(make_bare_error_response(
         413, "too_large", "body exceeds max-body " + std::to_string(ctx_.config->max_body)));
   if (ec == http::error::header_limit)
-    return do_write(make_bare_error_response(
+    return answer_now(make_bare_error_response(
         413, "too_large", "headers exceed max-header " + std::to_string(ctx_.config->max_header)));
   log::debug("malformed request", {{"error", ec.message()}});
-  do_write(make_bare_error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
+  answer_now(
+      make_bare_error_response(400, "bad_request", "malformed HTTP request: " + ec.message()));
 }
 
 void http_session::handle_request(http_request req) {
-  ++requests_served_;
   stream_.expires_never();
-  route(ctx_, std::move(req), shared_from_this());
+  bool gather = is_publish(req) && req.keep_alive();
+  route_one(std::move(req));
+  // Publishes pipelined behind it that are already here join its batch.
+  for (std::size_t taken = 1; gather && taken < ctx_.config->publish_batch && !closed_
+                              && requests_served_ < ctx_.config->max_requests_per_connection;
+       ++taken) {
+    auto next = take_buffered_publish();
+    if (!next)
+      break;
+    gather = next->keep_alive();
+    route_one(std::move(*next));
+  }
+  if (!batch_.empty())
+    watch(batch_.spawn(ctx_));
   if (worker_ && !handed_over_)
     do_watch_peer();
+}
+
+// Parses the next request out of what is already buffered, without reading;
+// takes it only when it is complete and a publish. Anything else stays for
+// the ordinary read.
+std::optional<http_request> http_session::take_buffered_publish() {
+  if (buffer_.size() == 0)
+    return std::nullopt;
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(ctx_.config->max_body);
+  parser.header_limit(static_cast<std::uint32_t>(ctx_.config->max_header));
+  parser.eager(true);
+  auto data = buffer_.data();
+  std::size_t used = 0;
+  while (!parser.is_done()) {
+    beast::error_code ec;
+    auto n = parser.put(
+        net::buffer(static_cast<const char*>(data.data()) + used, data.size() - used), ec);
+    if (ec || n == 0)
+      return std::nullopt; // incomplete or malformed: the ordinary read deals with it
+    used += n;
+  }
+  if (!is_publish(parser.get()))
+    return std::nullopt;
+  buffer_.consume(used);
+  return parser.release();
+}
+
+void http_session::route_one(http_request req) {
+  auto number = ++requests_served_;
+  answers_.emplace_back();
+  ++unanswered_;
+  route(ctx_, std::move(req), std::make_shared<request_slot>(shared_from_this(), number));
 }
 
 void http_session::watch(caf::actor worker) {
@@ -163,7 +234,7 @@ void http_session::on_peer_readable(beast::error_code ec, std::size_t n, std::ui
     // is not woken by the same EOF and would sit in CLOSE-WAIT until
     // keepalive-timeout. (While the answer is being written no read is
     // queued yet; the next one reads the EOF at once.)
-    if (peer_left && !response_) {
+    if (peer_left && !response_ && answers_.empty()) {
       closing(close_reason::client);
       do_close();
     }
@@ -180,26 +251,44 @@ void http_session::on_peer_readable(beast::error_code ec, std::size_t n, std::ui
   do_close();
 }
 
-void http_session::respond(http_response res) {
-  net::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
-    self->on_response(std::move(res));
-  });
+void http_session::respond(std::uint64_t number, http_response res) {
+  net::post(stream_.get_executor(),
+            [self = shared_from_this(), number, res = std::move(res)]() mutable {
+              self->on_response(number, std::move(res));
+            });
 }
 
-void http_session::on_response(http_response res) {
+void http_session::on_response(std::uint64_t number, http_response res) {
   if (closed_)
     return;
-  worker_ = nullptr;
-  ++watch_generation_;
-  // The peer watch stays pending: the generation bump makes it a no-op when
-  // it completes (at the next bytes or the close). Cancelling it here instead
-  // raced with the write on another I/O thread and could stall the
-  // connection until the client sent more (seen with --io-threads 2).
-  do_write(std::move(res));
+  answers_[number - first_answer_] = std::move(res);
+  if (--unanswered_ == 0) {
+    worker_ = nullptr;
+    // The peer watch stays pending: the generation bump makes it a no-op
+    // when it completes (at the next bytes or the close). Cancelling it here
+    // instead raced with the write on another I/O thread and could stall the
+    // connection until the client sent more (seen with --io-threads 2).
+    ++watch_generation_;
+  }
+  write_next();
 }
 
-void http_session::do_write(http_response res) {
-  if (ctx_.draining || requests_served_ >= ctx_.config->max_requests_per_connection)
+// For answers given before any routing: a refusal or a malformed request.
+void http_session::answer_now(http_response res) {
+  ++requests_served_;
+  answers_.emplace_back(std::move(res));
+  write_next();
+}
+
+// Writes the front answer when it is there and no write is in flight.
+void http_session::write_next() {
+  if (closed_ || response_ || answers_.empty() || !answers_.front())
+    return;
+  auto res = std::move(*answers_.front());
+  answers_.pop_front();
+  auto number = first_answer_++;
+  // Draining closes after the last answer due, not before the ones behind it.
+  if ((ctx_.draining && answers_.empty()) || number >= ctx_.config->max_requests_per_connection)
     res.keep_alive(false);
   response_ = std::make_shared<http_response>(std::move(res));
   // The body is what can be large (a long-poll's events); the head is not counted.
@@ -221,6 +310,8 @@ void http_session::on_write(beast::error_code ec, bool keep_alive) {
     closing(ctx_.draining ? close_reason::drain : close_reason::server);
   if (ec || !keep_alive)
     return do_close();
+  if (!answers_.empty())
+    return write_next();
   do_wait_for_request();
 }
 

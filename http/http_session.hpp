@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 
@@ -8,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "http/publish_batch.hpp"
 #include "http/router.hpp"
 #include "http/server_context.hpp"
 #include "metrics/node_metrics.hpp"
@@ -17,17 +19,23 @@ namespace herald {
 class connection_registry;
 
 /// One HTTP/1.1 connection: reads a request, routes it, writes the answer,
-/// and reads the next (keep-alive; pipelined requests wait in the bounded
-/// read buffer). Every handler runs on the connection's strand; actors reach
-/// it only through `respond`, which posts there.
+/// and reads the next (keep-alive). Every handler runs on the connection's
+/// strand; actors reach it only through a request's responder, which posts
+/// there.
+///
+/// Pipelined `POST /v1/publish` requests that are already buffered are read
+/// together (at most `publish-batch`) and performed by one request actor, in
+/// order; their answers are written in request order. Other pipelined
+/// requests wait in the bounded read buffer until the one before them is
+/// answered.
 ///
 /// While a request actor works (a long-poll), the connection watches the
 /// socket: a client that goes away kills the actor at once.
-class http_session : public responder, public std::enable_shared_from_this<http_session> {
+class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx,
                connection_registry& registry);
-  ~http_session() override;
+  ~http_session();
 
   /// Starts reading requests.
   void run();
@@ -38,20 +46,24 @@ public:
   /// Closes the connection if it waits for a next request (drain).
   void close_if_idle();
 
-  void respond(http_response res) override;
-  void watch(caf::actor worker) override;
-  void hand_over(std::function<void(boost::beast::tcp_stream&&)> next) override;
-
 private:
+  class request_slot;
+
   void do_wait_for_request();
   void on_first_bytes(boost::beast::error_code ec, std::size_t n);
   void do_read_request();
   void on_read(boost::beast::error_code ec, std::size_t n);
   void handle_request(http_request req);
+  std::optional<http_request> take_buffered_publish();
+  void route_one(http_request req);
+  void watch(caf::actor worker);
+  void hand_over(std::function<void(boost::beast::tcp_stream&&)> next);
   void do_watch_peer();
   void on_peer_readable(boost::beast::error_code ec, std::size_t n, std::uint64_t generation);
-  void on_response(http_response res);
-  void do_write(http_response res);
+  void respond(std::uint64_t number, http_response res);
+  void on_response(std::uint64_t number, http_response res);
+  void answer_now(http_response res);
+  void write_next();
   void on_write(boost::beast::error_code ec, bool keep_alive);
   void answer_bad_request(boost::beast::error_code ec);
   void closing(close_reason why);
@@ -63,8 +75,15 @@ private:
   server_context& ctx_;
   connection_registry& registry_;
   std::uint64_t registry_id_ = 0;
-  std::shared_ptr<http_response> response_;
-  std::size_t response_bytes_ = 0; // counted in herald_write_buffer_bytes while written
+  // The answers of the requests routed and not yet written, in request
+  // order; empty until the request's answer arrives. The front one is
+  // request number `first_answer_` (numbers count from 1).
+  std::deque<std::optional<http_response>> answers_;
+  std::uint64_t first_answer_ = 1;
+  std::size_t unanswered_ = 0;
+  std::shared_ptr<http_response> response_; // being written
+  std::size_t response_bytes_ = 0;          // counted in herald_write_buffer_bytes while written
+  publish_batch batch_;                     // publishes of the requests being routed
   caf::actor worker_;
   std::uint64_t watch_generation_ = 0;
   std::size_t requests_served_ = 0;

@@ -50,6 +50,10 @@ public:
 
   void watch(caf::actor worker) override { inner_->watch(std::move(worker)); }
 
+  void publish(publish_request request, std::function<void(const reply&)> answer) override {
+    inner_->publish(std::move(request), std::move(answer));
+  }
+
   void hand_over(std::function<void(boost::beast::tcp_stream&&)> next) override {
     count(path_ == path_class::ws ? 101 : 200);
     inner_->hand_over(std::move(next));

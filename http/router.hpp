@@ -6,6 +6,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <caf/all.hpp>
 
+#include "actors/command_actor.hpp"
 #include "http/responses.hpp"
 #include "http/server_context.hpp"
 
@@ -27,6 +28,12 @@ public:
   /// into a stream (SSE, forever-frame, WebSocket). `next` receives the socket
   /// at once; the HTTP connection reads no further request.
   virtual void hand_over(std::function<void(boost::beast::tcp_stream&&)> next) = 0;
+
+  /// Called on the connection's strand: performs a `POST /v1/publish` and
+  /// calls `answer` (from any thread) with its reply. The connection may
+  /// gather the publishes of pipelined requests into one request actor that
+  /// performs them in their order.
+  virtual void publish(publish_request request, std::function<void(const reply&)> answer) = 0;
 };
 
 /// Routes one request: answers at once, or spawns a request actor that

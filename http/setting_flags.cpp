@@ -79,6 +79,8 @@ const flag_spec limit_flags[] = {
     {"max-header", value_kind::size, &s::max_header, "SIZE", "request line plus headers"},
     {"max-requests-per-connection", value_kind::count, &s::max_requests_per_connection, "N",
      "requests served on one keep-alive connection"},
+    {"publish-batch", value_kind::count, &s::publish_batch, "N",
+     "pipelined POST /v1/publish requests of a connection performed by one request actor"},
     {"keepalive-timeout", value_kind::duration, &s::keepalive_timeout, "DURATION",
      "an idle keep-alive connection is closed after this"},
     {"request-timeout", value_kind::duration, &s::request_timeout, "DURATION",

@@ -508,7 +508,7 @@ TEST_F(CommandActor, PublishToGroupsAnswersSeqsAndComesFromServer) {
   publish_request request;
   request.groups = {"lobby"};
   request.data = R"({"a":1})";
-  spawn_publish_actor(sys_, context(), request,
+  spawn_publish_actor(sys_, context(), {request},
                       [replies](std::vector<reply> r) { *replies = std::move(r); });
   run();
   ASSERT_TRUE(c.done());
@@ -527,12 +527,55 @@ TEST_F(CommandActor, PublishToAUserAnswersTheDeliveredCount) {
   request.user = "bob";
   request.from = "ops";
   request.data = "1";
-  spawn_publish_actor(sys_, context(), request,
+  spawn_publish_actor(sys_, context(), {request},
                       [replies](std::vector<reply> r) { *replies = std::move(r); });
   run();
   ASSERT_TRUE(c.done());
   EXPECT_EQ(c.result(), json::parse(R"({"delivered":1})"));
   EXPECT_EQ(of_type(poll(bob), "direct").at(0)["from"], "ops");
+}
+
+// Pipelined publishes of one connection share one actor: each gets its own
+// reply, in order, and the group sequences them in that order.
+TEST_F(CommandActor, PublishBatchPerformsItsRequestsInOrder) {
+  declared_group lobby;
+  lobby.name = "lobby";
+  config_.groups.push_back(lobby);
+  config_.allow_undeclared_groups = false;
+  start();
+  auto bob = enter("bob", {"lobby"});
+  std::vector<publish_request> requests;
+  for (int i = 1; i <= 3; ++i) {
+    publish_request request;
+    request.groups = {"lobby"};
+    request.data = std::to_string(i);
+    requests.push_back(request);
+  }
+  publish_request to_user;
+  to_user.user = "bob";
+  to_user.data = "4";
+  requests.push_back(to_user);
+  publish_request undeclared_fails;
+  undeclared_fails.groups = {"undeclared"};
+  undeclared_fails.data = "5";
+  requests.push_back(undeclared_fails);
+  completion c;
+  auto replies = c.replies;
+  spawn_publish_actor(sys_, context(), requests,
+                      [replies](std::vector<reply> r) { *replies = std::move(r); });
+  run();
+  ASSERT_TRUE(c.done());
+  ASSERT_EQ(replies->value().size(), 5u);
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(c.result(i)["groups"]["lobby"]["seq"], i + 1);
+  EXPECT_EQ(c.result(3), json::parse(R"({"delivered":1})"));
+  EXPECT_EQ(c.at(4).error_code, "not_found");
+  auto events = poll(bob);
+  std::vector<std::string> data;
+  for (const auto& e : events["events"])
+    if (e["type"] == "message" || e["type"] == "direct")
+      data.push_back(e["data"].dump());
+  EXPECT_EQ(data, (std::vector<std::string>{"1", "2", "3", "4"})) << events.dump();
 }
 
 } // namespace

@@ -119,6 +119,9 @@ TEST(Settings, BatchLimitsMustBeAtLeastOne) {
   s = settings{};
   s.listen_batch = 0;
   EXPECT_EQ(validate(s), "listen-batch must be at least 1");
+  s = settings{};
+  s.publish_batch = 0;
+  EXPECT_EQ(validate(s), "publish-batch must be at least 1");
 }
 
 TEST(Settings, MaxConnectionsAndThreadsMustBeAtLeastOne) {
