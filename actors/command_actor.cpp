@@ -45,7 +45,7 @@ struct pending_listen {
   bool active = false;
   caf::actor session;
   std::uint64_t cursor = 0;
-  std::uint64_t token = 0;
+  bool timed = false; // the listen behavior (with its receive timeout) is pushed
   waiting_longpoll waiting;
 };
 
@@ -229,6 +229,43 @@ void run_publish(self_ptr self, const publish_request& request) {
 
 // --- listen ------------------------------------------------------------------
 
+std::string listen_result(const std::string& events_json, std::uint64_t cursor, bool superseded) {
+  std::string out = "{\"events\":" + events_json + ",\"cursor\":" + std::to_string(cursor);
+  if (superseded)
+    out += ",\"superseded\":true";
+  out += '}';
+  return out;
+}
+
+void end_listen(self_ptr self, reply r);
+
+void on_delivery(self_ptr self, const delivery& d) {
+  auto& listen = self->state.listen;
+  // A late delivery after our timeout is ignored: its events stay queued
+  // (unacknowledged) and the next listen receives them.
+  if (listen.active && caf::actor_cast<caf::actor>(self->current_sender()) == listen.session)
+    end_listen(self, make_result(listen_result(d.events_json, d.cursor, d.superseded)));
+}
+
+void on_listen_failure(self_ptr self, const reply& r) {
+  if (self->state.listen.active)
+    end_listen(self, r);
+}
+
+// While a listen waits: its answers, or the timeout's empty answer.
+caf::behavior listen_behavior(self_ptr self, std::chrono::milliseconds timeout) {
+  return {
+      [self](deliver_atom, const delivery& d) { on_delivery(self, d); },
+      [self](deliver_atom, const reply& r) { on_listen_failure(self, r); },
+      caf::after(timeout) >>
+          [self] {
+            auto& listen = self->state.listen;
+            if (listen.active)
+              end_listen(self, make_result(listen_result("[]", listen.cursor, false)));
+          },
+  };
+}
+
 void run_listen(self_ptr self, const session_ref& session) {
   auto& st = self->state;
   const auto& p = current(self).params;
@@ -241,32 +278,31 @@ void run_listen(self_ptr self, const session_ref& session) {
   listen.active = true;
   listen.session = session.handle;
   listen.cursor = p.cursor;
-  ++listen.token;
   self->monitor(session.handle);
   bool wait = timeout.count() > 0;
   self->send(session.handle, listen_atom::value, p.cursor,
              static_cast<std::uint64_t>(st.context.config->listen_batch), wait);
   if (wait) {
     listen.waiting.start();
-    self->delayed_send(self, timeout, timeout_atom::value, listen.token);
+    // A receive timeout, not a delayed message to ourselves: CAF 0.17's clock keeps a delayed
+    // message, and with it a strong reference to this actor, until it fires, so every answered
+    // long-poll stayed in memory for its whole timeout (~1.5 KiB each: hundreds of MiB under
+    // load). A receive timeout is dropped when the actor ends.
+    listen.timed = true;
+    self->become(caf::keep_behavior, listen_behavior(self, timeout));
   }
 }
 
 void end_listen(self_ptr self, reply r) {
   auto& listen = self->state.listen;
   listen.active = false;
+  if (listen.timed)
+    self->unbecome();
+  listen.timed = false;
   listen.waiting.stop();
   self->demonitor(listen.session);
   listen.session = nullptr;
   finish(self, std::move(r));
-}
-
-std::string listen_result(const std::string& events_json, std::uint64_t cursor, bool superseded) {
-  std::string out = "{\"events\":" + events_json + ",\"cursor\":" + std::to_string(cursor);
-  if (superseded)
-    out += ",\"superseded\":true";
-  out += '}';
-  return out;
 }
 
 // --- dispatch ----------------------------------------------------------------
@@ -374,22 +410,8 @@ caf::behavior command_actor(self_ptr self, command_context context, std::vector<
   });
   run_next(self);
   return {
-      [self](deliver_atom, const delivery& d) {
-        auto& listen = self->state.listen;
-        // A late delivery after our timeout is ignored: its events stay queued
-        // (unacknowledged) and the next listen receives them.
-        if (listen.active && caf::actor_cast<caf::actor>(self->current_sender()) == listen.session)
-          end_listen(self, make_result(listen_result(d.events_json, d.cursor, d.superseded)));
-      },
-      [self](deliver_atom, const reply& r) {
-        if (self->state.listen.active)
-          end_listen(self, r);
-      },
-      [self](timeout_atom, std::uint64_t token) {
-        auto& listen = self->state.listen;
-        if (listen.active && token == listen.token)
-          end_listen(self, make_result(listen_result("[]", listen.cursor, false)));
-      },
+      [self](deliver_atom, const delivery& d) { on_delivery(self, d); },
+      [self](deliver_atom, const reply& r) { on_listen_failure(self, r); },
   };
 }
 

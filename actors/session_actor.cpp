@@ -1,8 +1,9 @@
 #include "actors/session_actor.hpp"
 
-#include <deque>
 #include <map>
 #include <set>
+
+#include <boost/container/deque.hpp>
 
 #include "actors/answer_timeout.hpp"
 #include "actors/event.hpp"
@@ -33,9 +34,9 @@ struct session_state {
   // Flow control of a paced sink: what it has not yet written, and the live
   // events (arrived since the attach) that wait behind that window.
   bool sink_paced = false;
-  std::deque<std::pair<std::uint64_t, std::size_t>> sink_in_flight; // eid, bytes
+  boost::container::deque<std::pair<std::uint64_t, std::size_t>> sink_in_flight; // eid, bytes
   std::size_t sink_in_flight_bytes = 0;
-  std::deque<std::pair<std::uint64_t, std::size_t>> sink_live_waiting; // eid, estimate
+  boost::container::deque<std::pair<std::uint64_t, std::size_t>> sink_live_waiting; // eid, estimate
   std::size_t sink_live_waiting_bytes = 0;
   clock_type::time_point last_touch;
   std::set<std::string> joining; // joins in flight count towards max-groups-per-session

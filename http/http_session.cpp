@@ -167,8 +167,12 @@ void http_session::handle_request(http_request req) {
   }
   if (!batch_.empty())
     watch(batch_.spawn(ctx_));
-  if (worker_ && !handed_over_)
+  if (worker_ && !handed_over_) {
+    // A long-poll may wait minutes: it need not keep the read buffer's capacity meanwhile.
+    if (buffer_.size() == 0)
+      buffer_.shrink_to_fit();
     do_watch_peer();
+  }
 }
 
 // Parses the next request out of what is already buffered, without reading;
