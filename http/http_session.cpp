@@ -2,6 +2,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 
 #include "actors/log.hpp"
 #include "http/connection_registry.hpp"
@@ -21,6 +22,18 @@ bool is_disconnect(beast::error_code ec) {
          || ec == net::error::connection_reset || ec == net::error::operation_aborted
          || ec == beast::error::timeout || ec == net::error::broken_pipe
          || ec == net::error::not_connected;
+}
+
+// Appends the response as it goes on the wire (head, then body).
+void serialize_into(std::string& out, http_response& res) {
+  http::serializer<false, http::string_body> serializer{res};
+  beast::error_code ec;
+  while (!serializer.is_done() && !ec)
+    serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+      for (auto buffer : beast::buffers_range_ref(buffers))
+        out.append(static_cast<const char*>(buffer.data()), buffer.size());
+      serializer.consume(beast::buffer_bytes(buffers));
+    });
 }
 
 bool is_publish(const http_request& req) {
@@ -238,7 +251,7 @@ void http_session::on_peer_readable(beast::error_code ec, std::size_t n, std::ui
     // is not woken by the same EOF and would sit in CLOSE-WAIT until
     // keepalive-timeout. (While the answer is being written no read is
     // queued yet; the next one reads the EOF at once.)
-    if (peer_left && !response_ && answers_.empty()) {
+    if (peer_left && !writing_ && answers_.empty()) {
       closing(close_reason::client);
       do_close();
     }
@@ -284,32 +297,42 @@ void http_session::answer_now(http_response res) {
   write_next();
 }
 
-// Writes the front answer when it is there and no write is in flight.
+// Writes the answers that are ready at the front, in one write, when no write is in flight:
+// a batch of pipelined publishes is answered with one syscall, not one per request.
 void http_session::write_next() {
-  if (closed_ || response_ || answers_.empty() || !answers_.front())
+  if (closed_ || writing_ || answers_.empty() || !answers_.front())
     return;
-  auto res = std::move(*answers_.front());
-  answers_.pop_front();
-  auto number = first_answer_++;
-  // Draining closes after the last answer due, not before the ones behind it.
-  if ((ctx_.draining && answers_.empty()) || number >= ctx_.config->max_requests_per_connection)
-    res.keep_alive(false);
-  response_ = std::make_shared<http_response>(std::move(res));
-  // The body is what can be large (a long-poll's events); the head is not counted.
-  response_bytes_ = response_->body().size();
-  metrics().write_buffer_bytes->Increment(static_cast<double>(response_bytes_));
-  bool keep_alive = response_->keep_alive();
+  wire_.clear();
+  written_body_bytes_ = 0;
+  bool keep_alive = true;
+  while (keep_alive && !answers_.empty() && answers_.front()) {
+    auto res = std::move(*answers_.front());
+    answers_.pop_front();
+    auto number = first_answer_++;
+    // Draining closes after the last answer due, not before the ones behind it.
+    if ((ctx_.draining && answers_.empty()) || number >= ctx_.config->max_requests_per_connection)
+      res.keep_alive(false);
+    keep_alive = res.keep_alive();
+    // The bodies are what can be large (a long-poll's events); heads are not counted.
+    written_body_bytes_ += res.body().size();
+    serialize_into(wire_, res);
+  }
+  metrics().write_buffer_bytes->Increment(static_cast<double>(written_body_bytes_));
+  writing_ = true;
   stream_.expires_after(ctx_.config->request_timeout);
-  http::async_write(stream_, *response_,
-                    [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-                      self->on_write(ec, keep_alive);
-                    });
+  net::async_write(stream_, net::buffer(wire_),
+                   [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                     self->on_write(ec, keep_alive);
+                   });
 }
 
 void http_session::on_write(beast::error_code ec, bool keep_alive) {
-  response_.reset();
-  metrics().write_buffer_bytes->Decrement(static_cast<double>(response_bytes_));
-  response_bytes_ = 0;
+  writing_ = false;
+  metrics().write_buffer_bytes->Decrement(static_cast<double>(written_body_bytes_));
+  written_body_bytes_ = 0;
+  // A large long-poll answer need not keep its capacity for the connection's life.
+  if (wire_.capacity() > 64 * 1024)
+    std::string{}.swap(wire_);
   if (!ec && !keep_alive)
     closing(ctx_.draining ? close_reason::drain : close_reason::server);
   if (ec || !keep_alive)

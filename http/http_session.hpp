@@ -4,6 +4,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -81,9 +82,10 @@ private:
   std::deque<std::optional<http_response>> answers_;
   std::uint64_t first_answer_ = 1;
   std::size_t unanswered_ = 0;
-  std::shared_ptr<http_response> response_; // being written
-  std::size_t response_bytes_ = 0;          // counted in herald_write_buffer_bytes while written
-  publish_batch batch_;                     // publishes of the requests being routed
+  std::string wire_; // the answers being written
+  bool writing_ = false;
+  std::size_t written_body_bytes_ = 0; // counted in herald_write_buffer_bytes while written
+  publish_batch batch_;                // publishes of the requests being routed
   caf::actor worker_;
   std::uint64_t watch_generation_ = 0;
   std::size_t requests_served_ = 0;
