@@ -47,7 +47,9 @@ prints one JSON line of results (deliveries, loss, latency percentiles, last-sub
   --rate R                    messages/s over all channels; 0 = flat out [1000]
   --duration S                seconds of publishing (after warm-up) [5]
   --warmup S                  seconds of publishing left out of latency figures [0]
-  --drain S                   seconds to wait for the last deliveries [5]
+  --drain S                   after publishing, wait for the last deliveries until S seconds pass
+                              without any delivery (a stall), or --drain-max [5]
+  --drain-max S               the longest wait for the last deliveries [120]
   --setup-timeout S           seconds for every subscriber to be ready [30]
   --idle                      publish nothing: subscribe, hold for --duration, report
   --pub-connections P         publisher connections; channel k goes over connection k % P [1]
@@ -149,6 +151,8 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error, 
       ok = parse_number(value, opts.warmup_s) && opts.warmup_s >= 0;
     } else if (flag == "--drain") {
       ok = parse_number(value, opts.drain_s) && opts.drain_s >= 0;
+    } else if (flag == "--drain-max") {
+      ok = parse_number(value, opts.drain_max_s) && opts.drain_max_s >= 0;
     } else if (flag == "--setup-timeout") {
       ok = parse_number(value, opts.setup_timeout_s) && opts.setup_timeout_s > 0;
     } else if (flag == "--pub-connections") {

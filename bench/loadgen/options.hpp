@@ -25,7 +25,8 @@ struct options {
   double rate = 1000; // messages/s over all channels; 0 = flat out
   double duration_s = 5;
   double warmup_s = 0;
-  double drain_s = 5;
+  double drain_s = 5;       // stall: no delivery for this long ends the drain
+  double drain_max_s = 120; // the drain ends after this at the latest
   double setup_timeout_s = 30;
   bool idle = false; // subscribe, hold for the duration, publish nothing
   uint32_t pub_connections = 1;
