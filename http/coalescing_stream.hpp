@@ -1,0 +1,173 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+namespace herald {
+
+/// Hears when the bytes held by a coalescing_stream go to the socket. The
+/// observer owns the stream (here: the websocket session whose
+/// websocket::stream holds it); the write in flight holds a shared_ptr to
+/// the observer, and so keeps the stream alive until the write completes.
+class flush_observer {
+public:
+  /// A socket write began; it carries every byte appended before it.
+  virtual void flush_started() = 0;
+  /// That write completed (its bytes are with the kernel), or failed.
+  virtual void flush_completed(boost::beast::error_code ec) = 0;
+
+protected:
+  ~flush_observer() = default;
+};
+
+/// The NextLayer of a server websocket::stream that turns many frame writes
+/// into one socket write. A write (Beast's, through async_write_some, or the
+/// owner's, through append) only appends its bytes to a pending buffer and
+/// completes at once (posted, never inline); at most one socket write is in
+/// flight, and it takes everything pending. So the bytes leave in exactly the
+/// order they were appended, a frame is never split by another, and N frames
+/// queued while a write is in flight leave in one `sendmsg`. A write is first
+/// tried as a plain non-blocking send; only what the kernel does not take at
+/// once goes through an async write.
+///
+/// A write error is kept: the observer hears it, and every later write
+/// completes with it. Reads, the executor and the socket belong to the
+/// tcp_stream underneath (next_layer()); Beast's teardown first waits for
+/// the pending bytes (a close frame among them) to be written.
+///
+/// Not thread-safe: everything runs on the stream's executor (a strand).
+class coalescing_stream {
+public:
+  using next_layer_type = boost::beast::tcp_stream;
+  using executor_type = next_layer_type::executor_type;
+
+  explicit coalescing_stream(next_layer_type&& stream) : stream_(std::move(stream)) {
+    // Async operations ignore this flag; our own first attempt at a write
+    // must return rather than block.
+    boost::beast::error_code ignored;
+    stream_.socket().non_blocking(true, ignored);
+  }
+
+  executor_type get_executor() noexcept { return stream_.get_executor(); }
+  next_layer_type& next_layer() noexcept { return stream_; }
+  const next_layer_type& next_layer() const noexcept { return stream_; }
+
+  /// Must be set before the first write: without a live observer nothing is
+  /// written (no one would keep this stream alive meanwhile).
+  void observe(std::weak_ptr<flush_observer> observer) { observer_ = std::move(observer); }
+
+  /// Adds bytes to the next socket write; nothing is written until flush().
+  void append(std::string_view bytes) {
+    if (!error_)
+      pending_.append(bytes);
+  }
+
+  /// Writes what is pending now, or right after the write in flight. The
+  /// observer hears a flush_started for these bytes in either case.
+  void flush();
+
+  /// Bytes not yet written: pending plus the write in flight.
+  std::size_t buffered() const noexcept { return pending_.size() + writing_.size(); }
+  bool writing() const noexcept { return in_flight_; }
+  bool pending() const noexcept { return !pending_.empty(); }
+  boost::beast::error_code error() const noexcept { return error_; }
+
+  template <class MutableBufferSequence, class ReadHandler>
+  auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    return stream_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+  }
+
+  template <class ConstBufferSequence, class WriteHandler>
+  auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
+    return boost::asio::async_initiate<WriteHandler, void(boost::beast::error_code, std::size_t)>(
+        [this](auto&& h, const ConstBufferSequence& b) {
+          // Everything is taken in one call: a frame Beast writes at once
+          // (control frames always) is never split by another append.
+          auto ec = error_;
+          std::size_t n = 0;
+          if (!ec) {
+            for (auto it = boost::asio::buffer_sequence_begin(b);
+                 it != boost::asio::buffer_sequence_end(b); ++it) {
+              boost::asio::const_buffer piece = *it;
+              pending_.append(static_cast<const char*>(piece.data()), piece.size());
+              n += piece.size();
+            }
+            flush_soon();
+          }
+          boost::asio::post(stream_.get_executor(),
+                            boost::beast::bind_front_handler(std::move(h), ec, n));
+        },
+        handler, buffers);
+  }
+
+  /// Calls `handler(ec)` once nothing is pending or in flight (or a write failed).
+  template <class Handler>
+  void async_drain(Handler&& handler) {
+    if (drained()) {
+      boost::asio::post(stream_.get_executor(),
+                        boost::beast::bind_front_handler(std::forward<Handler>(handler), error_));
+      return;
+    }
+    struct waiter final : drain_waiter {
+      explicit waiter(Handler&& h) : h(std::forward<Handler>(h)) {}
+      void done(boost::beast::error_code ec) override { h(ec); }
+      std::decay_t<Handler> h;
+    };
+    drain_ = std::make_unique<waiter>(std::forward<Handler>(handler));
+    flush();
+  }
+
+  friend void teardown(boost::beast::role_type role, coalescing_stream& s,
+                       boost::beast::error_code& ec);
+
+  /// The close frame may still wait here: shutting the socket before it is
+  /// written would lose it.
+  template <class TeardownHandler>
+  friend void async_teardown(boost::beast::role_type role, coalescing_stream& s,
+                             TeardownHandler&& handler) {
+    s.async_drain(
+        [role, &s, h = std::forward<TeardownHandler>(handler)](boost::beast::error_code) mutable {
+          using boost::beast::websocket::async_teardown;
+          async_teardown(role, s.next_layer(), std::move(h));
+        });
+  }
+
+private:
+  struct drain_waiter {
+    virtual ~drain_waiter() = default;
+    virtual void done(boost::beast::error_code ec) = 0;
+  };
+
+  bool drained() const noexcept { return error_ || (!in_flight_ && pending_.empty()); }
+  void flush_soon();
+  void start_write(std::shared_ptr<flush_observer> keep);
+  void on_written(boost::beast::error_code ec, std::shared_ptr<flush_observer> keep);
+
+  next_layer_type stream_;
+  std::string pending_; // appended, not yet written
+  std::string writing_; // the write in flight
+  bool in_flight_ = false;
+  bool flush_posted_ = false;
+  bool again_ = false; // flush() was asked for while a write was in flight
+  boost::beast::error_code error_;
+  std::weak_ptr<flush_observer> observer_;
+  std::unique_ptr<drain_waiter> drain_; // at most one: Beast tears down once
+};
+
+/// Appends one server-to-client text frame (final, unmasked, uncompressed;
+/// RFC 6455 5.2) carrying `payload`.
+void append_text_frame(coalescing_stream& s, std::string_view payload);
+
+} // namespace herald
