@@ -176,13 +176,22 @@ void websocket_session::attach(const std::string& session, std::uint64_t cursor)
   std::weak_ptr<websocket_session> weak = shared_from_this();
   auto executor = ws_.get_executor();
   auto generation = sink_generation_;
+  auto inbox = std::make_shared<signal_inbox>();
   sink_ = spawn_sink_actor(
       ctx_.system, ctx_.commands.directory, session, cursor,
-      [weak, executor, generation](sink_signal signal) {
-        net::post(executor, [weak, generation, signal = std::move(signal)]() mutable {
-          if (auto self = weak.lock())
-            self->on_signal(generation, std::move(signal));
-        });
+      [weak, executor, generation, inbox](sink_signal signal) {
+        bool idle;
+        {
+          std::lock_guard lock{inbox->mutex};
+          idle = inbox->signals.empty();
+          inbox->signals.push_back(std::move(signal));
+        }
+        // A drain is already posted otherwise, and takes this signal too.
+        if (idle)
+          net::post(executor, [weak, generation, inbox] {
+            if (auto self = weak.lock())
+              self->drain_signals(generation, *inbox);
+          });
       },
       /*paced=*/false, stream_owner{connection_id_, generation});
 }
@@ -197,6 +206,22 @@ void websocket_session::detach() {
   for (const auto& e : held_)
     queued_bytes_ -= e.text.size();
   held_.clear();
+}
+
+// Under load a connection's events arrive faster than one post each can be
+// served: they gather in the inbox, and their frames leave in one write.
+void websocket_session::drain_signals(std::uint64_t generation, signal_inbox& inbox) {
+  {
+    std::lock_guard lock{inbox.mutex};
+    draining_.swap(inbox.signals);
+  }
+  corked_ = true;
+  for (auto& signal : draining_)
+    on_signal(generation, std::move(signal));
+  draining_.clear();
+  corked_ = false;
+  flush_frames();
+  count_buffered();
 }
 
 void websocket_session::on_signal(std::uint64_t generation, sink_signal signal) {

@@ -4,6 +4,8 @@
 
 #include "http/websocket_session.hpp"
 
+#include <algorithm>
+
 #include <boost/beast/http/write.hpp>
 
 #include "actors/event.hpp"
@@ -17,6 +19,26 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 namespace websocket = beast::websocket;
+
+namespace {
+
+// Whether the client could negotiate permessage-deflate: any mention counts,
+// so that a list Beast reads differently never gets uncompressed frames
+// framed by hand on a deflate socket.
+bool offers_deflate(const http_request& req) {
+  constexpr std::string_view name = "permessage-deflate";
+  auto [first, last] = req.equal_range(http::field::sec_websocket_extensions);
+  for (auto field = first; field != last; ++field) {
+    auto value = field->value();
+    auto hit = std::search(value.begin(), value.end(), name.begin(), name.end(),
+                           [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a + 32 : a) == b; });
+    if (hit != value.end())
+      return true;
+  }
+  return false;
+}
+
+} // namespace
 
 websocket_session::websocket_session(beast::tcp_stream&& stream, server_context& ctx)
     : ws_(std::move(stream)), ctx_(ctx), heartbeat_timer_(ws_.get_executor()) {
@@ -32,6 +54,8 @@ websocket_session::~websocket_session() {
 }
 
 void websocket_session::run(http_request req) {
+  std::shared_ptr<flush_observer> observer{shared_from_this(), this};
+  ws_.next_layer().observe(observer);
   if (auto problem = handshake_problem(req); !problem.empty())
     return do_refuse(std::move(req), problem);
   auto choice = choose_subprotocol(req);
@@ -48,8 +72,8 @@ void websocket_session::do_refuse(http_request req, std::string_view problem) {
   res.set(http::field::sec_websocket_version, "13"); // the version we speak (RFC 6455 4.4)
   res.keep_alive(false);
   refusal_ = std::make_shared<http_response>(std::move(res));
-  ws_.next_layer().expires_after(ctx_.config->request_timeout);
-  http::async_write(ws_.next_layer(), *refusal_,
+  tcp().expires_after(ctx_.config->request_timeout);
+  http::async_write(tcp(), *refusal_,
                     beast::bind_front_handler(&websocket_session::on_refuse, shared_from_this()));
 }
 
@@ -58,13 +82,14 @@ void websocket_session::on_refuse(beast::error_code ec, std::size_t) {
     return fail(ec, "refuse");
   closed_ = true;
   beast::error_code ignored;
-  ws_.next_layer().socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  ws_.next_layer().socket().close(ignored);
+  tcp().socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  tcp().socket().close(ignored);
 }
 
 void websocket_session::do_accept(http_request req, bool answer_subprotocol) {
   // From here on the WebSocket's own timeouts govern the socket.
-  ws_.next_layer().expires_never();
+  tcp().expires_never();
+  raw_frames_ = !ctx_.config->ws_deflate || !offers_deflate(req);
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   // Pings after one silent heartbeat; a peer silent for two is dead.
   timeouts.idle_timeout = 2 * ctx_.config->heartbeat;
@@ -133,10 +158,11 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
 bool websocket_session::admit() {
   if (finishing_)
     return false;
-  if (queued_bytes_ <= ctx_.config->max_stream_buffer)
+  auto waiting = waiting_bytes();
+  if (waiting <= ctx_.config->max_stream_buffer)
     return true;
   log::info("slow consumer cut off",
-            {{"session", session_}, {"pending_bytes", std::to_string(queued_bytes_)}});
+            {{"session", session_}, {"pending_bytes", std::to_string(waiting)}});
   metrics().slow_consumers->Increment();
   meter_.closing(close_reason::slow_consumer);
   do_close(websocket::close_code::policy_error, "slow consumer");
@@ -146,6 +172,14 @@ bool websocket_session::admit() {
 void websocket_session::send_events(stream_batch& batch) {
   if (!admit())
     return;
+  if (jobs_.empty() && can_frame()) { // the common case: straight to the socket's buffer
+    for (const auto& e : batch.events)
+      frame(e.json, true, e.accepted_ns);
+    if (corked_)
+      return; // drain_signals flushes and counts once for all
+    flush_frames();
+    return count_buffered();
+  }
   auto& queue = jobs_.empty() ? outbox_ : held_;
   for (auto& e : batch.events) {
     queued_bytes_ += e.json.size();
@@ -171,34 +205,84 @@ void websocket_session::enqueue(std::string frame) {
   do_write();
 }
 
-void websocket_session::do_write() {
-  count_buffered();
-  if (closed_ || write_in_flight_)
-    return;
-  if (outbox_.empty()) {
-    if (finishing_)
-      do_close(close_code_, close_reason_);
-    return;
-  }
-  writing_ = std::move(outbox_.front());
-  outbox_.pop_front();
-  queued_bytes_ -= writing_.text.size();
-  if (writing_.event)
-    meter_.event_pending(writing_.accepted_ns);
-  meter_.write_started();
-  write_in_flight_ = true;
-  count_buffered();
-  ws_.async_write(net::buffer(writing_.text),
-                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+// Frames may go straight to the coalescing_stream: no deflate, nothing queued
+// ahead, and Beast has not begun a close (it marks the stream closing before
+// it writes its close frame, which no data frame may follow).
+bool websocket_session::can_frame() const {
+  return raw_frames_ && outbox_.empty() && !closed_ && ws_.is_open();
 }
 
+void websocket_session::flush_frames() {
+  if (!corked_ && ws_.next_layer().pending())
+    ws_.next_layer().flush();
+}
+
+void websocket_session::frame(std::string_view text, bool event, std::int64_t accepted_ns) {
+  append_text_frame(ws_.next_layer(), text);
+  wrote_since_heartbeat_ = true;
+  if (event)
+    meter_.event_pending(accepted_ns);
+}
+
+void websocket_session::do_write() {
+  if (!closed_ && !outbox_.empty()) {
+    if (raw_frames_) {
+      if (ws_.is_open()) { // else Beast closes: the read ends and fail() clears up
+        for (auto& f : outbox_) {
+          queued_bytes_ -= f.text.size();
+          frame(f.text, f.event, f.accepted_ns);
+        }
+        outbox_.clear();
+        flush_frames();
+      }
+    } else if (!write_in_flight_) {
+      // Beast's write only hands the frame to the coalescing_stream: it
+      // completes at once, and the next frame follows into the same buffer.
+      writing_ = std::move(outbox_.front());
+      outbox_.pop_front();
+      queued_bytes_ -= writing_.text.size();
+      write_in_flight_ = true;
+      ws_.async_write(net::buffer(writing_.text),
+                      beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+    }
+  }
+  // The close frame follows what the coalescing_stream holds.
+  if (finishing_ && !closed_ && outbox_.empty() && !write_in_flight_)
+    do_close(close_code_, close_reason_);
+  count_buffered();
+}
+
+// Deflate only. The frame is in the coalescing_stream now; its event counts
+// as pending from here, and flush() makes sure a write starts after this,
+// so that it is counted delivered when it really is.
 void websocket_session::on_write(beast::error_code ec, std::size_t) {
   write_in_flight_ = false;
   if (ec)
     return fail(ec, "write");
-  meter_.write_completed();
   wrote_since_heartbeat_ = true;
+  if (writing_.event)
+    meter_.event_pending(writing_.accepted_ns);
+  writing_ = outgoing_frame{};
+  ws_.next_layer().flush();
   do_write();
+}
+
+void websocket_session::flush_started() {
+  meter_.write_started();
+}
+
+void websocket_session::flush_completed(beast::error_code ec) {
+  if (ec)
+    return fail(ec, "write");
+  meter_.write_completed(); // Beast's pings go through here too: not a frame of ours
+  count_buffered();
+}
+
+// Queued here, handed to Beast, or held by the coalescing_stream (pending
+// or in flight).
+std::size_t websocket_session::waiting_bytes() const {
+  return queued_bytes_ + (write_in_flight_ ? writing_.text.size() : 0)
+         + ws_.next_layer().buffered();
 }
 
 void websocket_session::arm_heartbeat() {
@@ -211,7 +295,8 @@ void websocket_session::arm_heartbeat() {
 void websocket_session::on_heartbeat(beast::error_code ec) {
   if (ec || finishing_)
     return; // cancelled: the connection is closing
-  if (!wrote_since_heartbeat_ && !write_in_flight_ && outbox_.empty())
+  if (!wrote_since_heartbeat_ && !write_in_flight_ && !ws_.next_layer().writing()
+      && outbox_.empty())
     enqueue("{\"type\":\"heartbeat\",\"time\":" + std::to_string(now_ms()) + "}");
   wrote_since_heartbeat_ = false;
   close_if_draining();
@@ -252,7 +337,7 @@ void websocket_session::do_close(std::uint16_t code, const char* reason) {
     if (ec)
       return; // the close completed
     beast::error_code ignored;
-    self->ws_.next_layer().socket().close(ignored);
+    self->tcp().socket().close(ignored);
   });
   ws_.async_close(websocket::close_reason{static_cast<websocket::close_code>(code), reason},
                   beast::bind_front_handler(&websocket_session::on_close, shared_from_this()));
@@ -279,7 +364,7 @@ void websocket_session::release() {
 
 // What waits: the queued frames and the write in flight.
 void websocket_session::count_buffered() {
-  meter_.buffered(queued_bytes_ + (write_in_flight_ ? writing_.text.size() : 0));
+  meter_.buffered(waiting_bytes());
 }
 
 // Client misbehaviour (bad frames, oversize, silence) is the client's
@@ -297,7 +382,7 @@ void websocket_session::fail(beast::error_code ec, const char* what) {
     return;
   heartbeat_timer_.cancel();
   beast::error_code ignored;
-  ws_.next_layer().socket().close(ignored);
+  tcp().socket().close(ignored);
 }
 
 } // namespace herald

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include <caf/all.hpp>
 
 #include "actors/sink_actor.hpp"
+#include "http/coalescing_stream.hpp"
 #include "http/connection_meter.hpp"
 #include "http/responses.hpp"
 #include "http/rpc_parser.hpp"
@@ -30,8 +32,12 @@ namespace herald {
 /// `attach` and `listen` are answered here, not by the actor. Events flow
 /// session actor → sink actor → this strand; while a frame's commands run
 /// they wait, so that a reply precedes the events it brings. Outgoing frames
-/// wait in one queue with one write in flight; a client that lets more than
-/// `max-stream-buffer` bytes pile up is closed with 1008 and resumes by eid.
+/// go to the socket through a coalescing_stream: whatever piles up while a
+/// socket write is in flight leaves in the next one. Without
+/// permessage-deflate the text frames are framed here and appended straight
+/// to it; with deflate Beast frames them, one message at a time. A client
+/// that lets more than `max-stream-buffer` bytes pile up is closed with 1008
+/// and resumes by eid.
 ///
 /// Every handler runs on the connection's strand; actors reach it only by
 /// posting there (through a weak_ptr: a late signal finds it gone). The
@@ -48,7 +54,8 @@ struct outgoing_frame {
   std::int64_t accepted_ns = 0;
 };
 
-class websocket_session : public std::enable_shared_from_this<websocket_session> {
+class websocket_session : public std::enable_shared_from_this<websocket_session>,
+                          private flush_observer {
 public:
   /// Frames received but not yet answered, the running one included.
   static constexpr std::size_t max_pending_frames = 64;
@@ -84,8 +91,16 @@ private:
   void finish_job();
   void answer(const reply& r);
 
+  // The signals of one sink on their way from its actor thread to this
+  // strand: one post per run of them, not one per signal.
+  struct signal_inbox {
+    std::mutex mutex;
+    std::vector<sink_signal> signals;
+  };
+
   void attach(const std::string& session, std::uint64_t cursor);
   void detach();
+  void drain_signals(std::uint64_t generation, signal_inbox& inbox);
   void on_signal(std::uint64_t generation, sink_signal signal);
   void on_attached(const reply& r);
   void on_end(const stream_end& end);
@@ -95,8 +110,14 @@ private:
   void send_events(stream_batch& batch);
   void send_control(std::string frame);
   void enqueue(std::string frame);
+  bool can_frame() const;
+  void flush_frames();
+  void frame(std::string_view text, bool event, std::int64_t accepted_ns);
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t);
+  void flush_started() override;
+  void flush_completed(boost::beast::error_code ec) override;
+  std::size_t waiting_bytes() const;
   void arm_heartbeat();
   void on_heartbeat(boost::beast::error_code ec);
 
@@ -106,8 +127,9 @@ private:
   void release();
   void fail(boost::beast::error_code ec, const char* what);
   void count_buffered();
+  boost::beast::tcp_stream& tcp() { return ws_.next_layer().next_layer(); }
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<coalescing_stream> ws_;
   server_context& ctx_;
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<http_response> refusal_;
@@ -119,14 +141,19 @@ private:
   std::string session_;
   caf::actor sink_;
   std::uint64_t sink_generation_ = 0; // signals of a replaced sink are stale
+  std::vector<sink_signal> draining_; // swapped with an inbox's, so both keep their capacity
+  bool corked_ = false;               // draining: the frames leave in one write at the end
   const std::uint64_t connection_id_ = make_connection_id();
 
+  // No permessage-deflate on this socket: text frames are framed here and
+  // appended to the coalescing_stream; otherwise Beast writes them.
+  bool raw_frames_ = false;
   std::deque<outgoing_frame> outbox_;
   std::deque<outgoing_frame> held_; // stream frames held while a job runs
   std::size_t queued_bytes_ = 0;    // outbox_ and held_
-  outgoing_frame writing_;
+  outgoing_frame writing_;          // the frame Beast writes (deflate)
   connection_meter meter_{transport::ws};
-  bool write_in_flight_ = false;
+  bool write_in_flight_ = false; // Beast writes writing_
   bool wrote_since_heartbeat_ = false;
   boost::asio::steady_timer heartbeat_timer_;
 
