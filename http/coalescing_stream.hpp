@@ -38,7 +38,7 @@ protected:
 /// completes at once (posted, never inline); at most one socket write is in
 /// flight, and it takes everything pending. So the bytes leave in exactly the
 /// order they were appended, a frame is never split by another, and N frames
-/// queued while a write is in flight leave in one `sendmsg`. A write is first
+/// queued while a write is in flight leave in one send (one syscall). A write is first
 /// tried as a plain non-blocking send; only what the kernel does not take at
 /// once goes through an async write.
 ///
