@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/container/deque.hpp>
 
 #include "http/publish_batch.hpp"
 #include "http/router.hpp"
@@ -79,7 +79,7 @@ private:
   // The answers of the requests routed and not yet written, in request
   // order; empty until the request's answer arrives. The front one is
   // request number `first_answer_` (numbers count from 1).
-  std::deque<std::optional<http_response>> answers_;
+  boost::container::deque<std::optional<http_response>> answers_;
   std::uint64_t first_answer_ = 1;
   std::size_t unanswered_ = 0;
   std::string wire_; // the answers being written

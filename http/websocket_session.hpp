@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/container/deque.hpp>
 #include <caf/all.hpp>
 
 #include "actors/sink_actor.hpp"
@@ -134,7 +134,9 @@ private:
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<http_response> refusal_;
 
-  std::deque<frame_job> jobs_;
+  // Boost's deques allocate nothing while empty (std::deque ~600 bytes each at once): most
+  // connections are idle, with nothing queued.
+  boost::container::deque<frame_job> jobs_;
   caf::actor worker_;
   bool attaching_ = false; // the front job's next command waits for its sink
 
@@ -148,10 +150,10 @@ private:
   // No permessage-deflate on this socket: text frames are framed here and
   // appended to the coalescing_stream; otherwise Beast writes them.
   bool raw_frames_ = false;
-  std::deque<outgoing_frame> outbox_;
-  std::deque<outgoing_frame> held_; // stream frames held while a job runs
-  std::size_t queued_bytes_ = 0;    // outbox_ and held_
-  outgoing_frame writing_;          // the frame Beast writes (deflate)
+  boost::container::deque<outgoing_frame> outbox_;
+  boost::container::deque<outgoing_frame> held_; // stream frames held while a job runs
+  std::size_t queued_bytes_ = 0;                 // outbox_ and held_
+  outgoing_frame writing_;                       // the frame Beast writes (deflate)
   connection_meter meter_{transport::ws};
   bool write_in_flight_ = false; // Beast writes writing_
   bool wrote_since_heartbeat_ = false;
