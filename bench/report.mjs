@@ -135,12 +135,21 @@ plot ${data.join(', ')}
   const fanout = results.filter(({ s, by }) => s.name.startsWith('fanout') && !s.name.endsWith('hz')
     && Object.values(by).some((r) => Number.isFinite(r.deliveries_per_s)));
   if (fanout.length) {
-    const rows = fanout
+    // One data block per transport (gnuplot `index`), so that only points of one transport are
+    // joined by a line.
+    const transports = [...new Set(fanout.map(({ s }) => s.transport))].sort();
+    const blocks = transports.map((t) => fanout
+      .filter(({ s }) => s.transport === t)
       .map(({ s, by }) => `${s.subscribers} ${by.herald?.deliveries_per_s ?? 'NaN'} ${by.nchan?.deliveries_per_s ?? 'NaN'} ${s.name}`)
-      .sort((a, b) => Number(a.split(' ')[0]) - Number(b.split(' ')[0]));
+      .sort((a, b) => Number(a.split(' ')[0]) - Number(b.split(' ')[0]))
+      .join('\n'));
     const dat = path.join(dir, 'deliveries.dat');
-    fs.writeFileSync(dat, rows.join('\n') + '\n');
+    fs.writeFileSync(dat, blocks.join('\n\n\n') + '\n');
     const file = 'deliveries-by-subscribers.png';
+    const lines = transports.flatMap((t, i) => [
+      `'${dat}' index ${i} using 1:2 with linespoints pt 7 title 'herald ${t}'`,
+      `'${dat}' index ${i} using 1:3 with linespoints pt 5 title 'nchan ${t}'`,
+    ]);
     gnuplot(`set terminal pngcairo size 800,500
 set output '${path.join(dir, file)}'
 set title 'Fan-out deliveries/s by subscriber count'
@@ -149,7 +158,7 @@ set xlabel 'subscribers'
 set ylabel 'deliveries/s'
 set offsets graph 0.1, graph 0.1, graph 0.1, 0
 set grid
-plot '${dat}' using 1:2 with linespoints pt 7 title 'herald', '' using 1:3 with linespoints pt 5 title 'nchan'
+plot ${lines.join(', ')}
 `);
     plots.push({ file, title: 'deliveries/s by subscriber count' });
   }
