@@ -63,7 +63,7 @@ void forget(self_ptr self, const caf::actor_addr& source) {
     if (users->second.empty())
       st.sessions_of_user.erase(users);
   }
-  log::debug("session ended", {{"session", key}});
+  log::debug("session ended", {{"session", redact_session_id(key)}});
   st.sessions.erase(s);
   publish_counts(st);
 }
@@ -114,7 +114,7 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         st.sessions_of_user[user].insert(handle);
         st.names_of.emplace(handle.address(), std::make_pair(true, sc.id));
         publish_counts(st);
-        log::debug("session entered", {{"session", sc.id}, {"user", user}});
+        log::debug("session entered", {{"session", redact_session_id(sc.id)}, {"user", user}});
         return caf::make_message(std::move(ref), reply{});
       },
       [self](lookup_atom, const std::string& id) -> session_ref {

@@ -1,8 +1,11 @@
 #include "actors/names.hpp"
 
 #include <array>
-#include <mutex>
-#include <random>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <sys/random.h>
 
 namespace herald {
 
@@ -18,17 +21,23 @@ bool is_session_char(char c) {
          || c == '-';
 }
 
-// One generator for the process, seeded from the OS; ids are made rarely
-// (once per session or group), so a mutex costs nothing measurable.
+// Every draw comes from the kernel's CSPRNG. A session id is a capability: a
+// seeded generator (mt19937_64 before) can be recovered from a few hundred of
+// its outputs, and every later id computed (issue 15). Ids are made once per
+// session or group, so a system call each costs nothing measurable.
 std::uint64_t random_word() {
-  static std::mutex mutex;
-  static std::mt19937_64 generator{[] {
-    std::random_device device;
-    std::seed_seq seq{device(), device(), device(), device(), device(), device()};
-    return std::mt19937_64{seq};
-  }()};
-  std::lock_guard<std::mutex> guard{mutex};
-  return generator();
+  std::uint64_t word = 0;
+  auto* out = reinterpret_cast<unsigned char*>(&word);
+  std::size_t filled = 0;
+  while (filled < sizeof(word)) {
+    auto n = ::getrandom(out + filled, sizeof(word) - filled, 0);
+    if (n > 0)
+      filled += static_cast<std::size_t>(n);
+    else if (n < 0 && errno != EINTR)
+      // No safe fallback exists: refusing to make an id beats making a guessable one.
+      throw std::runtime_error(std::string{"getrandom failed: "} + std::strerror(errno));
+  }
+  return word;
 }
 
 } // namespace
@@ -142,6 +151,15 @@ std::string_view node_of_session_id(std::string_view id) {
   if (pos == std::string_view::npos)
     return {};
   return id.substr(0, pos);
+}
+
+std::string redact_session_id(std::string_view id) {
+  constexpr std::size_t shown_random_chars = 4;
+  auto node = node_of_session_id(id);
+  auto keep = (node.empty() ? 0 : node.size() + 1) + shown_random_chars;
+  if (id.size() <= keep)
+    return std::string(id.substr(0, id.size() / 2)) + "...";
+  return std::string{id.substr(0, keep)} + "...";
 }
 
 std::string make_epoch() {

@@ -22,16 +22,22 @@ bool is_valid_utf8(std::string_view s);
 /// nothing is left), so that it can lead a session id.
 std::string sanitize_node_name(std::string_view node);
 
-/// Returns a fresh session id `<node>_<22 random base62 chars>` (128 bits of
-/// entropy, two 64-bit draws of 11 chars each: ids are capabilities and must
-/// not be guessable).
+/// Returns a fresh session id `<node>_<22 random base62 chars>`: 128 bits from
+/// the kernel's CSPRNG (getrandom), two 64-bit draws of 11 chars each. Ids are
+/// capabilities and must not be guessable. Throws std::runtime_error when the
+/// kernel refuses randomness.
 std::string make_session_id(const std::string& sanitized_node);
 
 /// Returns the node part of a session id made by make_session_id, or an empty
 /// string when the id carries none.
 std::string_view node_of_session_id(std::string_view id);
 
-/// Returns a fresh group epoch: 12 random hex chars.
+/// Returns `id` as logs may show it: everything up to the first four chars
+/// after the node part, then "...". A whole id in a log line would hand the
+/// session to whoever reads the log.
+std::string redact_session_id(std::string_view id);
+
+/// Returns a fresh group epoch: 12 random hex chars (from getrandom too).
 std::string make_epoch();
 
 } // namespace herald

@@ -9,6 +9,7 @@
 #include "actors/directory_actor.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "actors/names.hpp"
 #include "http/command_line.hpp"
 #include "http/server.hpp"
 
@@ -22,6 +23,13 @@ int main(int argc, char** argv) {
   if (!loaded.error.empty()) {
     std::fprintf(stderr, "herald: %s\n", loaded.error.c_str());
     return 2;
+  }
+  try {
+    // Session ids come from getrandom; a kernel without it must not start a node.
+    (void)make_epoch();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "herald: %s\n", e.what());
+    return 1;
   }
   auto config = std::make_shared<const settings>(std::move(loaded.values));
   log::set_level(config->log);

@@ -7,6 +7,7 @@
 #include "actors/command_actor.hpp"
 #include "actors/event.hpp"
 #include "actors/log.hpp"
+#include "actors/names.hpp"
 #include "http/jsonp.hpp"
 #include "http/responses.hpp"
 
@@ -176,7 +177,7 @@ void stream_session::on_end(const stream_end& end) {
     return;
   }
   if (reason == "slow_consumer") {
-    log::info("slow consumer cut off", {{"session", session_}});
+    log::info("slow consumer cut off", {{"session", redact_session_id(session_)}});
     return close("slow consumer", close_reason::slow_consumer);
   }
   if (reason == "draining")
@@ -248,8 +249,8 @@ void stream_session::enqueue(std::string_view bytes) {
   // itself stalls with heartbeats and control messages piling up; one event
   // larger than the bound must still get through.
   if (!pending_.empty() && pending_.size() + bytes.size() > 2 * ctx_.config->max_stream_buffer) {
-    log::info("slow consumer cut off",
-              {{"session", session_}, {"pending_bytes", std::to_string(pending_.size())}});
+    log::info("slow consumer cut off", {{"session", redact_session_id(session_)},
+                                        {"pending_bytes", std::to_string(pending_.size())}});
     metrics().slow_consumers->Increment();
     close("slow consumer", close_reason::slow_consumer);
     return;
@@ -344,7 +345,7 @@ void stream_session::close(const char* reason, close_reason why) {
     return;
   closed_ = true;
   meter_.closing(why);
-  log::debug("stream closed", {{"session", session_}, {"reason", reason}});
+  log::debug("stream closed", {{"session", redact_session_id(session_)}, {"reason", reason}});
   heartbeat_timer_.cancel();
   age_timer_.cancel();
   if (sink_) {

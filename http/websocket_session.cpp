@@ -10,6 +10,7 @@
 
 #include "actors/event.hpp"
 #include "actors/log.hpp"
+#include "actors/names.hpp"
 #include "http/drain_watch.hpp"
 #include "http/websocket_handshake.hpp"
 
@@ -162,7 +163,7 @@ bool websocket_session::admit() {
   if (waiting <= ctx_.config->max_stream_buffer)
     return true;
   log::info("slow consumer cut off",
-            {{"session", session_}, {"pending_bytes", std::to_string(waiting)}});
+            {{"session", redact_session_id(session_)}, {"pending_bytes", std::to_string(waiting)}});
   metrics().slow_consumers->Increment();
   meter_.closing(close_reason::slow_consumer);
   do_close(websocket::close_code::policy_error, "slow consumer");
@@ -326,8 +327,9 @@ void websocket_session::close_after_flush(std::uint16_t code, const char* reason
 void websocket_session::do_close(std::uint16_t code, const char* reason) {
   if (closed_)
     return;
-  log::debug("websocket closing",
-             {{"code", std::to_string(code)}, {"reason", reason}, {"session", session_}});
+  log::debug("websocket closing", {{"code", std::to_string(code)},
+                                   {"reason", reason},
+                                   {"session", redact_session_id(session_)}});
   closed_ = true;
   finishing_ = true;
   release();
@@ -371,7 +373,8 @@ void websocket_session::count_buffered() {
 // business: debug level. operation_aborted only means we closed first.
 void websocket_session::fail(beast::error_code ec, const char* what) {
   if (ec != net::error::operation_aborted)
-    log::debug("websocket ended", {{"op", what}, {"error", ec.message()}, {"session", session_}});
+    log::debug("websocket ended",
+               {{"op", what}, {"error", ec.message()}, {"session", redact_session_id(session_)}});
   bool closing = closed_;
   closed_ = true;
   finishing_ = true;
