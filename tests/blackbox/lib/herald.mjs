@@ -9,7 +9,8 @@
 // variables of the calling shell are not passed to the server.
 //
 // This file is the index the tests import from; each module holds one concern:
-//   fixture.mjs     the wrapped `test` (log tails on failure), describe/before/after
+//   fixture.mjs     useHerald / useHeralds (a suite's nodes), withHerald (a test's own
+//                   node), the wrapped `test` (log tails on failure), describe/before/after
 //   process.mjs     startHerald, runHerald, hermetic environment, config files, log tails
 //   bounded.mjs     bounded waiting, ANSWER_BOUND_MS
 //   names.mjs       uniq names, unknownSessionLike
@@ -21,6 +22,12 @@
 //   eventsource.mjs Collector, eventSourceFetch (for the `eventsource` npm client)
 // Beside them, not re-exported here: cli.mjs (herald-cli and a TCP proxy) and
 // metrics.mjs (reading GET /metrics).
+//
+// A suite:
+//   describe('groups with --history 3', () => {
+//     const herald = useHerald(['--history', '3']);
+//     test('…', async () => { const s = await enter(herald.url, 'ann', ['lobby']); … });
+//   });
 
 export * from './assertions.mjs';
 export * from './bounded.mjs';

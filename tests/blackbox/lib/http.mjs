@@ -6,7 +6,7 @@
 // with SIGTERM has nothing left to wait for.
 //
 // A `target` or `url` is a node's base URL ("http://127.0.0.1:1234") or anything with
-// a `url` field, such as a server from startHerald.
+// a `url` field: a server from startHerald or a node from useHerald.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -127,8 +127,12 @@ export function publishJson(target, body, { headers = {}, agent } = {}) {
   });
 }
 
-/** Asserts the server answers /healthz with 200 on a fresh connection. */
-export async function assertAlive(server) {
+/**
+ * Asserts the node (a server from startHerald or a node from useHerald) still runs and
+ * answers /healthz with 200 on a fresh connection.
+ */
+export async function assertAlive(target) {
+  const server = target.server ?? target;
   assert.equal(server.exitInfo, null, `herald exited: ${JSON.stringify(server.exitInfo)}`);
   const r = await request(server, { path: '/healthz' });
   assert.equal(r.status, 200, `/healthz after abuse: ${describeResponse(r)}`);
