@@ -8,8 +8,8 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import WebSocket from 'ws';
 import {
-  assertAlive, assertError, assertKeys, assertTime, bounded, call, describe, enter, rawExchange, startHerald, test,
-  uniq, unknownSessionLike, withHerald,
+  assertAlive, assertError, assertKeys, assertTime, bounded, call, describe, enter, rawExchange, test, uniq,
+  unknownSessionLike, useHerald, withHerald,
 } from './lib/herald.mjs';
 
 const BOUND_MS = 10_000;
@@ -186,10 +186,7 @@ async function sendRawFrame(server, frame) {
 // ---------------------------------------------------------------------------------
 
 describe('WebSocket transport', () => {
-  let herald;
-  test('start herald', async () => {
-    herald = await startHerald(['--ws-max-frame', '1024', '--heartbeat', '1']);
-  });
+  const herald = useHerald(['--ws-max-frame', '1024', '--heartbeat', '1']);
 
   test('herald.v1 is answered when offered; no offer is accepted; only foreign subprotocols get 400', async () => {
     const offered = await Client.open(herald);
@@ -403,10 +400,6 @@ describe('WebSocket transport', () => {
     const m = await second.until((f) => f.type === 'message', 'the message on the newer socket');
     assert.equal(m.eid, 2);
     second.close();
-  });
-
-  test('stop herald', async () => {
-    await herald.stop();
   });
 });
 
