@@ -28,6 +28,9 @@
 //     const herald = useHerald(['--history', '3']);
 //     test('…', async () => { const s = await enter(herald.url, 'ann', ['lobby']); … });
 //   });
+// Several nodes: useHeralds(3, (i, nodes) => args), or useHerald called once per node.
+// A test with a node of its own (e.g. one it sends SIGTERM):
+//   test('…', () => withHerald(['--drain-timeout', '2'], async (server) => { … }));
 
 export * from './assertions.mjs';
 export * from './bounded.mjs';

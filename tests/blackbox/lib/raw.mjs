@@ -1,6 +1,7 @@
 // Raw TCP connections to a node, for what node:http will not send or parse: pipelined
 // requests, malformed bytes, half-closed or half-sent requests, and the responses parsed
-// from the bytes as they come.
+// from the bytes as they come. A `server` is anything with `host` and `port`: a server
+// from startHerald or a node from useHerald.
 
 import net from 'node:net';
 import { ANSWER_BOUND_MS, bounded } from './bounded.mjs';
