@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { after, before, bounded, describe, HERALD_BIN, startHerald, test, uniq } from './lib/herald.mjs';
+import { bounded, describe, HERALD_BIN, test, uniq, useHerald } from './lib/herald.mjs';
 
 const LOADGEN = process.env.HERALD_LOADGEN || path.join(path.dirname(HERALD_BIN), 'herald-loadgen');
 const RUN_BOUND_MS = 40_000;
@@ -35,11 +35,7 @@ async function loadgen(args) {
 }
 
 describe('herald-loadgen against herald', { concurrency: 3 }, () => {
-  let herald;
-  before(async () => {
-    herald = await startHerald(['--notify-presence', 'off']);
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--notify-presence', 'off']);
 
   for (const transport of ['ws', 'sse', 'longpoll']) {
     test(`5 ${transport} subscribers receive every message of 2 s at 200 msg/s exactly once`, async () => {

@@ -6,18 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  call, describe, enter, Inbox, is, request, rpc, runHerald, startHerald, test, uniq,
+  call, describe, enter, Inbox, is, request, rpc, runHerald, test, uniq, withHerald,
 } from './lib/herald.mjs';
-
-/** Starts herald for the duration of `fn` and always stops it. */
-async function withHerald(args, opts, fn) {
-  const herald = await startHerald(args, opts);
-  try {
-    return await fn(herald);
-  } finally {
-    await herald.stop();
-  }
-}
 
 /** Speaks `n` messages into a group a listener joined; returns what the listener received up to the last one. */
 async function eventsAfterSpeaking(url, n) {

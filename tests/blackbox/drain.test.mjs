@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {
-  assertError, bounded, call, describe, enter, listen, request, rpc, startHerald, test, uniq,
+  assertError, bounded, call, describe, enter, listen, request, rpc, test, uniq, withHerald,
 } from './lib/herald.mjs';
 
 /**
@@ -45,9 +45,8 @@ async function duringDrain(exchange, what) {
 }
 
 describe('drain on SIGTERM', () => {
-  test('SIGTERM: readyz turns 503, enter is unavailable, a pending long-poll is answered, exit code 0', async () => {
-    const herald = await startHerald(['--drain-timeout', '2']);
-    try {
+  test('SIGTERM: readyz turns 503, enter is unavailable, a pending long-poll is answered, exit code 0', () =>
+    withHerald(['--drain-timeout', '2'], async (herald) => {
       const url = herald.url;
       const ready = await request(herald, { path: '/readyz' });
       assert.equal(ready.status, 200, ready.text);
@@ -85,46 +84,34 @@ describe('drain on SIGTERM', () => {
       held.destroy();
       const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM');
       assert.deepEqual(exit, { code: 0, signal: null });
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
-  test('an idle node exits 0 on SIGTERM', async () => {
-    const herald = await startHerald(['--drain-timeout', '2']);
-    try {
+  test('an idle node exits 0 on SIGTERM', () =>
+    withHerald(['--drain-timeout', '2'], async (herald) => {
       await enter(herald.url, 'someone', [uniq('g')]);
       herald.terminate();
       const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM');
       assert.deepEqual(exit, { code: 0, signal: null });
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
-  test('an idle node exits on SIGTERM without waiting for a long --drain-timeout', async () => {
-    const herald = await startHerald(['--drain-timeout', '60']);
-    try {
+  test('an idle node exits on SIGTERM without waiting for a long --drain-timeout', () =>
+    withHerald(['--drain-timeout', '60'], async (herald) => {
       await request(herald, { path: '/healthz' });
       herald.terminate();
       // No connection is left, so it must not wait the 60 s (bounded here at 15 s).
       const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM with no connection left');
       assert.deepEqual(exit, { code: 0, signal: null });
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
-  test('a node holding a half-sent request still exits 0 within --drain-timeout', async () => {
-    const herald = await startHerald(['--drain-timeout', '1']);
-    const held = await holdHalfSentRequest(herald);
-    try {
-      herald.terminate();
-      const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM');
-      assert.deepEqual(exit, { code: 0, signal: null });
-    } finally {
-      held.destroy();
-      await herald.stop();
-    }
-  });
+  test('a node holding a half-sent request still exits 0 within --drain-timeout', () =>
+    withHerald(['--drain-timeout', '1'], async (herald) => {
+      const held = await holdHalfSentRequest(herald);
+      try {
+        herald.terminate();
+        const exit = await bounded(herald.exited, 15_000, 'herald to exit after SIGTERM');
+        assert.deepEqual(exit, { code: 0, signal: null });
+      } finally {
+        held.destroy();
+      }
+    }));
 });

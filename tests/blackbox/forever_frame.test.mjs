@@ -4,8 +4,8 @@
 
 import assert from 'node:assert/strict';
 import {
-  after, assertKeys, assertTime, before, call, describe, enter, is, listen, openForeverFrame, publishJson, request,
-  startHerald, test, uniq, unknownSessionLike,
+  assertKeys, assertTime, call, describe, enter, is, listen, openForeverFrame, publishJson, request, test, uniq,
+  unknownSessionLike, useHerald, withHerald,
 } from './lib/herald.mjs';
 
 const messageCalls = (frame) => frame.calls.filter((c) => c.json?.type === 'message');
@@ -18,17 +18,11 @@ function assertEids(calls, from) {
 }
 
 describe('forever-frame', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald(['--heartbeat', '1']);
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--heartbeat', '1']);
 
   test('a forever-frame is 200 chunked text/html, no-cache, with at least 1 KiB before the first script', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'framed', [g]);
+    const session = await enter(herald.url, 'framed', [g]);
     const f = await openForeverFrame(herald, { session, callback: 'onEvent' });
     try {
       assert.equal(f.status, 200, f.describe());
@@ -46,11 +40,11 @@ describe('forever-frame', () => {
 
   test('each event is one <script>parent.<callback>(<event JSON>);</script> and nothing else is sent', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'scripted', [g]);
-    const speaker = await enter(url, 'speaker');
+    const session = await enter(herald.url, 'scripted', [g]);
+    const speaker = await enter(herald.url, 'speaker');
     const f = await openForeverFrame(herald, { session, callback: 'app.herald.onEvent' });
     try {
-      for (const d of [{ a: [1, 2] }, 'two', 3]) await call(url, 'speak', { session: speaker, group: g, data: d });
+      for (const d of [{ a: [1, 2] }, 'two', 3]) await call(herald.url, 'speak', { session: speaker, group: g, data: d });
       await f.untilCall((j) => j.type === 'message' && j.data === 3, { what: 'the third message' });
       assert.deepEqual(f.junk, [], 'only scripts (and whitespace) after the padding');
       for (const c of f.calls) assert.equal(c.callback, 'app.herald.onEvent');
@@ -66,7 +60,7 @@ describe('forever-frame', () => {
 
   test('event JSON is escaped so that no raw <, >, &, U+2028 or U+2029 reaches the page, and it parses back to the original', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'escaper', [g]);
+    const session = await enter(herald.url, 'escaper', [g]);
     const data = {
       html: '</script><script>alert(1)</script><!--',
       amp: 'fish & chips && more',
@@ -77,7 +71,7 @@ describe('forever-frame', () => {
     };
     const f = await openForeverFrame(herald, { session, callback: 'cb' });
     try {
-      await call(url, 'speak', { session, group: g, data });
+      await call(herald.url, 'speak', { session, group: g, data });
       const c = await f.untilCall((j) => j.type === 'message', { what: 'the message' });
       for (const ch of ['<', '>', '&', '\u2028', '\u2029'])
         assert.ok(!c.args.includes(ch), `raw ${JSON.stringify(ch)} in the script: ${c.args}`);
@@ -94,10 +88,10 @@ describe('forever-frame', () => {
 
   test('the data of a server-side publish with markup in it is escaped the same way', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'published-to', [g]);
+    const session = await enter(herald.url, 'published-to', [g]);
     const f = await openForeverFrame(herald, { session, callback: 'cb' });
     try {
-      const r = await publishJson(url, { group: g, data: '<img src=x onerror=alert(1)>', from: '<b>bot</b>' });
+      const r = await publishJson(herald.url, { group: g, data: '<img src=x onerror=alert(1)>', from: '<b>bot</b>' });
       assert.equal(r.status, 200, r.text);
       const c = await f.untilCall((j) => j.type === 'message', { what: 'the published message' });
       assert.ok(!/[<>&]/.test(c.args), c.args);
@@ -109,7 +103,7 @@ describe('forever-frame', () => {
   });
 
   test('a heartbeat arrives as parent.<callback>({"type":"heartbeat","time":…}) (--heartbeat 1)', async () => {
-    const session = await enter(url, 'beating');
+    const session = await enter(herald.url, 'beating');
     const f = await openForeverFrame(herald, { session, callback: 'hb' });
     try {
       const c = await f.untilCall((j) => j.type === 'heartbeat', { what: 'a heartbeat call' });
@@ -122,14 +116,14 @@ describe('forever-frame', () => {
   });
 
   test('callback must match ^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$: otherwise (or missing) 400 bad_request', async () => {
-    const session = await enter(url, 'callbacks');
+    const session = await enter(herald.url, 'callbacks');
     const bad = ['1abc', 'a-b', 'a'.repeat(65), '', 'a b', 'a(b)', 'alert(1)//', 'ä'];
     for (const cb of bad) {
-      const r = await request(url, { path: `/v1/stream?session=${session}&callback=${encodeURIComponent(cb)}` });
+      const r = await request(herald.url, { path: `/v1/stream?session=${session}&callback=${encodeURIComponent(cb)}` });
       assert.equal(r.status, 400, `callback ${JSON.stringify(cb)} → HTTP ${r.status} ${r.text}`);
       assert.equal(r.body?.error?.code, 'bad_request', r.text);
     }
-    const missing = await request(url, { path: `/v1/stream?session=${session}` });
+    const missing = await request(herald.url, { path: `/v1/stream?session=${session}` });
     assert.equal(missing.status, 400, missing.text);
     assert.equal(missing.body?.error?.code, 'bad_request');
 
@@ -146,9 +140,9 @@ describe('forever-frame', () => {
   });
 
   test('a missing or malformed session, or a malformed cursor, is 400 bad_request', async () => {
-    const session = await enter(url, 'params');
+    const session = await enter(herald.url, 'params');
     for (const q of ['callback=cb', 'callback=cb&session=bad!id', `callback=cb&session=${'a'.repeat(65)}`, `callback=cb&session=${session}&cursor=x`, `callback=cb&session=${session}&cursor=-3`]) {
-      const r = await request(url, { path: `/v1/stream?${q}` });
+      const r = await request(herald.url, { path: `/v1/stream?${q}` });
       assert.equal(r.status, 400, `${q} → HTTP ${r.status} ${r.text}`);
       assert.equal(r.body?.error?.code, 'bad_request', r.text);
     }
@@ -156,11 +150,11 @@ describe('forever-frame', () => {
 
   test('cursor= sends only the events after it', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'cursored', [g]);
-    for (let i = 1; i <= 3; i++) await call(url, 'speak', { session, group: g, data: i });
+    const session = await enter(herald.url, 'cursored', [g]);
+    for (let i = 1; i <= 3; i++) await call(herald.url, 'speak', { session, group: g, data: i });
     // wait until all are queued (cursor 0 acknowledges nothing)
     for (;;) {
-      const r = await listen(url, session, 0, 1);
+      const r = await listen(herald.url, session, 0, 1);
       if (r.body.events.some(is.message(g, 3))) break;
     }
     const f = await openForeverFrame(herald, { session, callback: 'cb', cursor: 2 });
@@ -174,7 +168,7 @@ describe('forever-frame', () => {
   });
 
   test('an unknown session is told by an error call with unknown_session, then the response ends', async () => {
-    const real = await enter(url, 'real');
+    const real = await enter(herald.url, 'real');
     const f = await openForeverFrame(herald, { session: unknownSessionLike(real), callback: 'cb' });
     assert.equal(f.status, 200);
     assert.equal(await f.endedWithin(), 'end');
@@ -187,10 +181,10 @@ describe('forever-frame', () => {
 
   test('when the session exits, the frame gets an unknown_session error call and ends', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'leaving', [g]);
+    const session = await enter(herald.url, 'leaving', [g]);
     const f = await openForeverFrame(herald, { session, callback: 'cb' });
     await f.untilCall((j) => j.type === 'join', { what: 'the own join' });
-    await call(url, 'exit', { session });
+    await call(herald.url, 'exit', { session });
     assert.equal(await f.endedWithin(), 'end');
     const last = f.calls.at(-1).json;
     assert.equal(last.type, 'error', f.describe());
@@ -199,29 +193,29 @@ describe('forever-frame', () => {
 
   test('a long-poll of the same session ends the frame with {"type":"end","reason":"superseded"}; the long-poll gets the events', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'overtaken', [g]);
+    const session = await enter(herald.url, 'overtaken', [g]);
     const f = await openForeverFrame(herald, { session, callback: 'cb' });
     await f.untilCall((j) => j.type === 'join', { what: 'the own join' });
-    const pending = listen(url, session, 1, 10);
+    const pending = listen(herald.url, session, 1, 10);
     assert.equal(await f.endedWithin(10_000, 'the superseded frame to end'), 'end');
     const last = f.calls.at(-1).json;
     assert.equal(last.type, 'end', f.describe());
     assert.equal(last.reason, 'superseded');
-    await call(url, 'speak', { session, group: g, data: 'for the long-poll' });
+    await call(herald.url, 'speak', { session, group: g, data: 'for the long-poll' });
     const r = await pending;
     assert.ok(r.body.events.some(is.message(g, 'for the long-poll')), r.text);
   });
 
   test('a frame that starts with a backlog larger than --max-stream-buffer (default 256 KiB) delivers all of it to a reader that reads', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'backlogged', [g]);
+    const session = await enter(herald.url, 'backlogged', [g]);
     const pad = 'x'.repeat(1000);
     for (let i = 1; i <= 400; i++) {
-      const r = await publishJson(url, { group: g, data: { i, pad } });
+      const r = await publishJson(herald.url, { group: g, data: { i, pad } });
       assert.equal(r.status, 200, r.text);
     }
     for (;;) {
-      const r = await listen(url, session, 0, 1);
+      const r = await listen(herald.url, session, 0, 1);
       if (r.body.events.some((e) => e.type === 'message' && e.data.i === 400)) break;
     }
     const f = await openForeverFrame(herald, { session, callback: 'cb' });
@@ -235,20 +229,14 @@ describe('forever-frame', () => {
 });
 
 describe('forever-frame --stream-max-age 1', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald(['--stream-max-age', '1']);
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--stream-max-age', '1']);
 
   test('at --stream-max-age the frame gets a reconnect call and the response ends; resuming with the cursor loses nothing', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'aging', [g]);
-    const speaker = await enter(url, 'speaker');
+    const session = await enter(herald.url, 'aging', [g]);
+    const speaker = await enter(herald.url, 'speaker');
     const f1 = await openForeverFrame(herald, { session, callback: 'cb' });
-    for (let i = 1; i <= 3; i++) await call(url, 'speak', { session: speaker, group: g, data: i });
+    for (let i = 1; i <= 3; i++) await call(herald.url, 'speak', { session: speaker, group: g, data: i });
     assert.equal(await f1.endedWithin(10_000, 'the frame to end at its max age'), 'end');
     const reconnect = f1.calls.at(-1).json;
     assert.equal(reconnect?.type, 'reconnect', f1.describe());
@@ -256,7 +244,7 @@ describe('forever-frame --stream-max-age 1', () => {
     assertTime(reconnect.time, 'reconnect time');
     const last = assertEids(f1.calls, 0);
 
-    for (let i = 4; i <= 6; i++) await call(url, 'speak', { session: speaker, group: g, data: i });
+    for (let i = 4; i <= 6; i++) await call(herald.url, 'speak', { session: speaker, group: g, data: i });
     const f2 = await openForeverFrame(herald, { session, callback: 'cb', cursor: last });
     try {
       await f2.untilCall((j) => j.type === 'message' && j.data === 6, { what: 'message 6 on the next frame' });
@@ -270,9 +258,8 @@ describe('forever-frame --stream-max-age 1', () => {
 });
 
 describe('forever-frame while the node drains (SIGTERM)', () => {
-  test('an open frame gets {"type":"reconnect","reason":"draining"}, then the response ends', async () => {
-    const herald = await startHerald(['--drain-timeout', '5']);
-    try {
+  test('an open frame gets {"type":"reconnect","reason":"draining"}, then the response ends', () =>
+    withHerald(['--drain-timeout', '5'], async (herald) => {
       const g = uniq('g');
       const session = await enter(herald.url, 'drained', [g]);
       const f = await openForeverFrame(herald, { session, callback: 'cb' });
@@ -282,8 +269,5 @@ describe('forever-frame while the node drains (SIGTERM)', () => {
       const last = f.calls.at(-1).json;
       assert.equal(last?.type, 'reconnect', f.describe());
       assert.equal(last.reason, 'draining');
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 });

@@ -4,20 +4,16 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  after, assertAlive, assertError, before, bounded, call, connectRaw, describe, enter, Inbox, is, listen, rawExchange,
-  request, startHerald, test, uniq,
+  assertAlive, assertError, before, bounded, call, connectRaw, describe, enter, Inbox, is, listen, rawExchange,
+  request, test, uniq, useHerald, withHerald,
 } from './lib/herald.mjs';
 
 describe('HTTP', () => {
-  let herald;
-  let url;
+  const herald = useHerald(['--max-body', '4096', '--max-data', '1024']);
   let hostHeader;
-  before(async () => {
-    herald = await startHerald(['--max-body', '4096', '--max-data', '1024']);
-    url = herald.url;
+  before(() => {
     hostHeader = `${herald.host}:${herald.port}`;
   });
-  after(async () => herald?.stop());
 
   test('/healthz answers 200 {ok:true} and /readyz 200 {ready:true}', async () => {
     const health = await request(herald, { path: '/healthz' });
@@ -29,7 +25,7 @@ describe('HTTP', () => {
   });
 
   test('fetch works against the node (no Origin, default keep-alive client)', async () => {
-    const r = await fetch(`${url}/v1/rpc`, {
+    const r = await fetch(`${herald.url}/v1/rpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'f', method: 'ping' }),
@@ -76,8 +72,8 @@ describe('HTTP', () => {
 
   test('a pipelined request behind a long-poll waits for it and is answered after it', async () => {
     const g = uniq('g');
-    const s = await enter(url, 'pipe', [g]);
-    const first = await listen(url, s, 0, 0);
+    const s = await enter(herald.url, 'pipe', [g]);
+    const first = await listen(herald.url, s, 0, 0);
     const poll = `GET /v1/listen?session=${s}&cursor=${first.body.cursor}&timeout=1 HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`;
     const health = `GET /healthz HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`;
     const { responses } = await rawExchange(herald, poll + health, { responses: 2 });
@@ -120,7 +116,7 @@ describe('HTTP', () => {
     await rawExchange(herald, 'HELLO WORLD\r\n\r\n', { responses: 1, end: true });
     await rawExchange(herald, 'GET / HTTP/9.9\r\n\r\n', { responses: 1, end: true });
     await assertAlive(herald);
-    await call(url, 'ping', {});
+    await call(herald.url, 'ping', {});
   });
 
   test('a truncated request does not crash the server', async () => {
@@ -148,15 +144,15 @@ describe('HTTP', () => {
 
   test('malformed traffic on one connection does not disturb a long-poll on another', async () => {
     const g = uniq('g');
-    const s = await enter(url, 'bystander', [g]);
-    const inbox = new Inbox(url, s);
+    const s = await enter(herald.url, 'bystander', [g]);
+    const inbox = new Inbox(herald.url, s);
     await inbox.until(is.join(g, 'bystander'));
-    const pending = listen(url, s, inbox.cursor, 30, { boundMs: 15_000 });
+    const pending = listen(herald.url, s, inbox.cursor, 30, { boundMs: 15_000 });
     await rawExchange(herald, Buffer.from('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage-tls-hello\r\n\r\n', 'latin1'), {
       responses: 1,
       end: true,
     });
-    await call(url, 'speak', { session: s, group: g, data: 'still here' });
+    await call(herald.url, 'speak', { session: s, group: g, data: 'still here' });
     const r = await pending;
     assert.equal(r.status, 200, r.text);
     assert.ok(r.body.events.some(is.message(g, 'still here')), r.text);
@@ -171,37 +167,28 @@ describe('HTTP', () => {
 describe('HTTP connection limits', () => {
   const get = (path) => `GET ${path} HTTP/1.1\r\nHost: herald.test\r\n\r\n`;
 
-  test('a keep-alive connection idle for --keepalive-timeout is closed by the server', async () => {
-    const herald = await startHerald(['--keepalive-timeout', '1']);
-    try {
+  test('a keep-alive connection idle for --keepalive-timeout is closed by the server', () =>
+    withHerald(['--keepalive-timeout', '1'], async (herald) => {
       const conn = await connectRaw(herald);
       conn.send(get('/healthz'));
       await conn.waitFor(1);
       assert.equal(conn.responses[0].status, 200);
       await bounded(conn.closed, 10_000, 'the idle connection to be closed');
       conn.socket.destroy();
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
-  test('a request that does not arrive whole within --request-timeout is cut off', async () => {
-    const herald = await startHerald(['--request-timeout', '1']);
-    try {
+  test('a request that does not arrive whole within --request-timeout is cut off', () =>
+    withHerald(['--request-timeout', '1'], async (herald) => {
       const conn = await connectRaw(herald);
       conn.send(`POST /v1/rpc HTTP/1.1\r\nHost: herald.test\r\nContent-Length: 50\r\n\r\n{"method"`);
       await bounded(conn.closed, 10_000, 'the slow request\'s connection to be closed');
       for (const r of conn.responses) assert.ok(r.status >= 400, `a partial request was answered HTTP ${r.status}`);
       conn.socket.destroy();
       await assertAlive(herald);
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
-  test('--max-requests-per-connection: the last allowed response says Connection: close and the connection ends', async () => {
-    const herald = await startHerald(['--max-requests-per-connection', '2']);
-    try {
+  test('--max-requests-per-connection: the last allowed response says Connection: close and the connection ends', () =>
+    withHerald(['--max-requests-per-connection', '2'], async (herald) => {
       const conn = await connectRaw(herald);
       conn.send(get('/healthz') + get('/readyz') + get('/healthz'));
       await bounded(conn.closed, 10_000, 'the connection to be closed after 2 requests');
@@ -209,32 +196,28 @@ describe('HTTP connection limits', () => {
       assert.deepEqual(conn.responses.map((r) => r.status), [200, 200]);
       assert.equal(conn.responses[1].headers.connection?.toLowerCase(), 'close');
       conn.socket.destroy();
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
-  test('beyond --max-connections a new connection is answered 503 unavailable and closed', async () => {
-    const herald = await startHerald(['--max-connections', '2']);
-    const held = [];
-    try {
-      // Two connections that each completed a request are surely counted.
-      for (let i = 0; i < 2; i++) {
-        const conn = await connectRaw(herald);
-        held.push(conn);
-        conn.send(get('/healthz'));
-        await conn.waitFor(1);
-        assert.equal(conn.responses[0].status, 200);
+  test('beyond --max-connections a new connection is answered 503 unavailable and closed', () =>
+    withHerald(['--max-connections', '2'], async (herald) => {
+      const held = [];
+      try {
+        // Two connections that each completed a request are surely counted.
+        for (let i = 0; i < 2; i++) {
+          const conn = await connectRaw(herald);
+          held.push(conn);
+          conn.send(get('/healthz'));
+          await conn.waitFor(1);
+          assert.equal(conn.responses[0].status, 200);
+        }
+        const extra = await connectRaw(herald);
+        held.push(extra);
+        extra.send(get('/healthz'));
+        await bounded(extra.closed, 10_000, 'the extra connection to be closed');
+        assert.equal(extra.responses.length, 1, 'the extra connection gets an answer before it is closed');
+        assertError(extra.responses[0], 503, 'unavailable', 'connection beyond max-connections');
+      } finally {
+        for (const c of held) c.socket.destroy();
       }
-      const extra = await connectRaw(herald);
-      held.push(extra);
-      extra.send(get('/healthz'));
-      await bounded(extra.closed, 10_000, 'the extra connection to be closed');
-      assert.equal(extra.responses.length, 1, 'the extra connection gets an answer before it is closed');
-      assertError(extra.responses[0], 503, 'unavailable', 'connection beyond max-connections');
-    } finally {
-      for (const c of held) c.socket.destroy();
-      await herald.stop();
-    }
-  });
+    }));
 });

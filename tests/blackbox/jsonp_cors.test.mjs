@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import {
-  after, assertError, before, call, describe, enter, listen, request, rpc, startHerald, test, uniq,
+  assertError, before, call, describe, enter, listen, request, rpc, test, uniq, useHerald,
 } from './lib/herald.mjs';
 
 const q = (frame) => encodeURIComponent(JSON.stringify(frame));
@@ -18,11 +18,7 @@ function jsonpArgument(r, callback) {
 }
 
 describe('JSONP off (default)', () => {
-  let herald;
-  before(async () => {
-    herald = await startHerald();
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald();
 
   test('GET /v1/rpc without --jsonp is forbidden (403)', async () => {
     const r = await request(herald, { path: `/v1/rpc?q=${q({ method: 'ping' })}&callback=cb` });
@@ -39,16 +35,10 @@ describe('JSONP off (default)', () => {
 });
 
 describe('JSONP with --jsonp', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald(['--jsonp']);
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--jsonp']);
 
   test('GET /v1/rpc?q=&callback= answers cb(<reply frame>); as nosniff JavaScript', async () => {
-    const r = await request(url, { path: `/v1/rpc?q=${q({ id: 9, method: 'ping' })}&callback=cb` });
+    const r = await request(herald.url, { path: `/v1/rpc?q=${q({ id: 9, method: 'ping' })}&callback=cb` });
     const reply = jsonpArgument(r, 'cb');
     assert.equal(reply.id, 9);
     assert.equal(typeof reply.result.time, 'number');
@@ -57,26 +47,26 @@ describe('JSONP with --jsonp', () => {
   test('a JSONP command runs like POST: enter then speak and history', async () => {
     const g = uniq('g');
     const entered = jsonpArgument(
-      await request(url, { path: `/v1/rpc?q=${q({ id: 1, method: 'enter', params: { user: 'jp', groups: [g] } })}&callback=cb` }),
+      await request(herald.url, { path: `/v1/rpc?q=${q({ id: 1, method: 'enter', params: { user: 'jp', groups: [g] } })}&callback=cb` }),
       'cb',
     );
     const s = entered.result.session;
     const spoke = jsonpArgument(
-      await request(url, { path: `/v1/rpc?q=${q({ id: 2, method: 'speak', params: { session: s, group: g, data: 'é<>&' } })}&callback=cb` }),
+      await request(herald.url, { path: `/v1/rpc?q=${q({ id: 2, method: 'speak', params: { session: s, group: g, data: 'é<>&' } })}&callback=cb` }),
       'cb',
     );
     assert.deepEqual(spoke, { id: 2, result: { groups: { [g]: { seq: 1 } } } });
-    const h = await call(url, 'history', { session: s, group: g });
+    const h = await call(herald.url, 'history', { session: s, group: g });
     assert.deepEqual(h.messages.map((m) => m.data), ['é<>&']);
   });
 
   test('an error travels inside a 200 JSONP answer', async () => {
-    const r = await request(url, { path: `/v1/rpc?q=${q({ id: 'x', method: 'nope' })}&callback=cb` });
+    const r = await request(herald.url, { path: `/v1/rpc?q=${q({ id: 'x', method: 'nope' })}&callback=cb` });
     const reply = jsonpArgument(r, 'cb');
     assert.equal(reply.id, 'x');
     assert.equal(reply.error.code, 'not_found');
     const unknown = jsonpArgument(
-      await request(url, { path: `/v1/rpc?q=${q({ method: 'ping', params: { session: 'nosuchsession' } })}&callback=cb` }),
+      await request(herald.url, { path: `/v1/rpc?q=${q({ method: 'ping', params: { session: 'nosuchsession' } })}&callback=cb` }),
       'cb',
     );
     assert.equal(unknown.error.code, 'unknown_session');
@@ -84,38 +74,38 @@ describe('JSONP with --jsonp', () => {
 
   test('callbacks with $, _, digits and dots are accepted', async () => {
     for (const cb of ['$', '_cb', 'jQuery3410_1700000000', 'a.b.c$', 'A'.repeat(64)]) {
-      jsonpArgument(await request(url, { path: `/v1/rpc?q=${q({ method: 'ping' })}&callback=${encodeURIComponent(cb)}` }), cb);
+      jsonpArgument(await request(herald.url, { path: `/v1/rpc?q=${q({ method: 'ping' })}&callback=${encodeURIComponent(cb)}` }), cb);
     }
   });
 
   test('an invalid callback is a plain-JSON 400', async () => {
     for (const cb of ['1abc', 'a-b', 'A'.repeat(65), 'alert(1)', 'a b', '.a', 'x;y']) {
-      const r = await request(url, { path: `/v1/rpc?q=${q({ method: 'ping' })}&callback=${encodeURIComponent(cb)}` });
+      const r = await request(herald.url, { path: `/v1/rpc?q=${q({ method: 'ping' })}&callback=${encodeURIComponent(cb)}` });
       assertError(r, 400, 'bad_request', `callback ${JSON.stringify(cb)}`);
       assert.doesNotMatch(r.headers['content-type'] ?? '', /javascript/, `callback ${JSON.stringify(cb)}`);
     }
   });
 
   test('GET /v1/rpc without callback answers plain JSON', async () => {
-    const r = await request(url, { path: `/v1/rpc?q=${q({ id: 3, method: 'ping' })}` });
+    const r = await request(herald.url, { path: `/v1/rpc?q=${q({ id: 3, method: 'ping' })}` });
     assert.equal(r.status, 200, r.text);
     assert.match(r.headers['content-type'] ?? '', /^application\/json/);
     assert.equal(r.body.id, 3);
   });
 
   test('GET /v1/rpc with a missing or invalid q is a plain-JSON 400', async () => {
-    assertError(await request(url, { path: '/v1/rpc?callback=cb' }), 400, 'bad_request', 'no q');
-    assertError(await request(url, { path: `/v1/rpc?q=${encodeURIComponent('{oops')}&callback=cb` }), 400, 'bad_request', 'q not JSON');
+    assertError(await request(herald.url, { path: '/v1/rpc?callback=cb' }), 400, 'bad_request', 'no q');
+    assertError(await request(herald.url, { path: `/v1/rpc?q=${encodeURIComponent('{oops')}&callback=cb` }), 400, 'bad_request', 'q not JSON');
   });
 
   test('GET /v1/listen with callback answers cb({events, cursor});', async () => {
     const g = uniq('g');
-    const s = await enter(url, 'jplisten', [g]);
-    await call(url, 'speak', { session: s, group: g, data: 'for jsonp' });
+    const s = await enter(herald.url, 'jplisten', [g]);
+    await call(herald.url, 'speak', { session: s, group: g, data: 'for jsonp' });
     // Cursor 0 acknowledges nothing, so poll until the message is there.
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const r = await listen(url, s, 0, 1, { callback: 'handle.events' });
+      const r = await listen(herald.url, s, 0, 1, { callback: 'handle.events' });
       const result = jsonpArgument(r, 'handle.events');
       assert.ok(Array.isArray(result.events), r.text);
       assert.equal(typeof result.cursor, 'number');
@@ -125,19 +115,17 @@ describe('JSONP with --jsonp', () => {
   });
 
   test('GET /v1/listen with an invalid callback is a plain-JSON 400', async () => {
-    const s = await enter(url, 'jpbad');
-    assertError(await listen(url, s, 0, 0, { callback: 'alert(1)' }), 400, 'bad_request', 'listen callback alert(1)');
+    const s = await enter(herald.url, 'jpbad');
+    assertError(await listen(herald.url, s, 0, 0, { callback: 'alert(1)' }), 400, 'bad_request', 'listen callback alert(1)');
   });
 });
 
 describe('CORS with the default (same origin)', () => {
-  let herald;
+  const herald = useHerald();
   let origin;
-  before(async () => {
-    herald = await startHerald();
+  before(() => {
     origin = `http://${herald.host}:${herald.port}`; // node:http sends Host: <host>:<port>
   });
-  after(async () => herald?.stop());
 
   test('a same-origin request gets Access-Control-Allow-Origin echoed and never Allow-Credentials', async () => {
     const r = await rpc(herald.url, { method: 'ping' }, { headers: { Origin: origin } });
@@ -212,11 +200,7 @@ describe('CORS with the default (same origin)', () => {
 });
 
 describe("CORS with --allow-origin '*'", () => {
-  let herald;
-  before(async () => {
-    herald = await startHerald(['--allow-origin', '*']);
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--allow-origin', '*']);
 
   test('any origin gets Access-Control-Allow-Origin *', async () => {
     for (const origin of ['http://a.test', 'https://b.example:8443']) {
@@ -238,11 +222,7 @@ describe("CORS with --allow-origin '*'", () => {
 });
 
 describe('CORS with --allow-origin http://a.test', () => {
-  let herald;
-  before(async () => {
-    herald = await startHerald(['--allow-origin', 'http://a.test']);
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--allow-origin', 'http://a.test']);
 
   test('the listed origin is echoed with Vary: Origin', async () => {
     const r = await rpc(herald.url, { method: 'ping' }, { headers: { Origin: 'http://a.test' } });

@@ -4,50 +4,43 @@
 
 import assert from 'node:assert/strict';
 import {
-  after, assertKeys, assertTime, before, call, callError, describe, enter, Inbox, is, listen, startHerald, test,
-  uniq,
+  assertKeys, assertTime, call, callError, describe, enter, Inbox, is, listen, test, uniq, useHerald,
 } from './lib/herald.mjs';
 
 describe('leases with --lease 1 --max-lease 5', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald(['--lease', '1', '--max-lease', '5']);
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--lease', '1', '--max-lease', '5']);
 
   test('enter answers the default lease of --lease', async () => {
-    const r = await call(url, 'enter', { user: 'l' });
+    const r = await call(herald.url, 'enter', { user: 'l' });
     assert.equal(r.lease, 1);
-    const capped = await call(url, 'enter', { user: 'l', lease: 60 });
+    const capped = await call(herald.url, 'enter', { user: 'l', lease: 60 });
     assert.equal(capped.lease, 5);
   });
 
   test('a session that does nothing expires: members see leave with reason expired, then it is unknown_session', async () => {
     const g = uniq('g');
-    const watcher = await enter(url, 'watcher', [g], { lease: 5 });
+    const watcher = await enter(herald.url, 'watcher', [g], { lease: 5 });
     const name = uniq('idle');
-    const idle = await enter(url, name, [g]);
-    const inbox = new Inbox(url, watcher); // its pending listens keep the watcher alive
+    const idle = await enter(herald.url, name, [g]);
+    const inbox = new Inbox(herald.url, watcher); // its pending listens keep the watcher alive
     const ev = await inbox.until(is.leave(g, name, 'expired'), { boundMs: 20_000, what: 'leave expired' });
     assertKeys(ev, ['type', 'eid', 'group', 'user', 'reason', 'time'], 'leave event');
     assertTime(ev.time);
-    await callError(url, 'ping', { session: idle }, 404, 'unknown_session');
-    await callError(url, 'speak', { session: idle, group: g, data: 1 }, 404, 'unknown_session');
-    const r = await listen(url, idle, 0, 0);
+    await callError(herald.url, 'ping', { session: idle }, 404, 'unknown_session');
+    await callError(herald.url, 'speak', { session: idle, group: g, data: 1 }, 404, 'unknown_session');
+    const r = await listen(herald.url, idle, 0, 0);
     assert.equal(r.status, 404, r.text);
     assert.equal(r.body?.error?.code, 'unknown_session', r.text);
-    const p = await call(url, 'presence', { session: watcher, group: g });
+    const p = await call(herald.url, 'presence', { session: watcher, group: g });
     assert.equal(p.users.includes(name), false);
   });
 
   test('a session pinged more often than its lease outlives that lease', async () => {
     const g = uniq('g');
-    const watcher = await enter(url, 'watcher', [g], { lease: 5 });
+    const watcher = await enter(herald.url, 'watcher', [g], { lease: 5 });
     const name = uniq('pinger');
-    const pinger = await enter(url, name, [g], { lease: 2 });
-    const inbox = new Inbox(url, watcher);
+    const pinger = await enter(herald.url, name, [g], { lease: 2 });
+    const inbox = new Inbox(herald.url, watcher);
     // Each empty 1 s long-poll of the watcher is a second of real time; ping the
     // 2 s session once per second until 4 such seconds (twice its lease) passed.
     let emptyPolls = 0;
@@ -55,68 +48,62 @@ describe('leases with --lease 1 --max-lease 5', () => {
     while (emptyPolls < 4) {
       rounds += 1;
       assert.ok(rounds < 30, 'the watcher\'s long-polls never came back empty');
-      const pong = await call(url, 'ping', { session: pinger });
+      const pong = await call(herald.url, 'ping', { session: pinger });
       assertTime(pong.time);
       const got = await inbox.poll(1);
       if (got.length === 0) emptyPolls += 1;
     }
-    await call(url, 'ping', { session: pinger });
+    await call(herald.url, 'ping', { session: pinger });
     assert.equal(inbox.events.some(is.leave(g, name)), false, `pinged session left: ${JSON.stringify(inbox.events)}`);
-    assert.ok((await call(url, 'presence', { session: watcher, group: g })).users.includes(name));
+    assert.ok((await call(herald.url, 'presence', { session: watcher, group: g })).users.includes(name));
   });
 
   test('a pending listen longer than the lease keeps the session alive', async () => {
     const g = uniq('g');
-    const watcher = await enter(url, 'watcher', [g], { lease: 5 });
+    const watcher = await enter(herald.url, 'watcher', [g], { lease: 5 });
     const name = uniq('listener');
-    const s = await enter(url, name, [g]); // lease 1 s
-    const first = await listen(url, s, 0, 0);
+    const s = await enter(herald.url, name, [g]); // lease 1 s
+    const first = await listen(herald.url, s, 0, 0);
     assert.equal(first.status, 200, first.text);
-    const r = await listen(url, s, first.body.cursor, 3); // 3 s > lease
+    const r = await listen(herald.url, s, first.body.cursor, 3); // 3 s > lease
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.events, []);
-    await call(url, 'ping', { session: s }); // the lease clock restarted when the listen ended
-    const inbox = new Inbox(url, watcher);
+    await call(herald.url, 'ping', { session: s }); // the lease clock restarted when the listen ended
+    const inbox = new Inbox(herald.url, watcher);
     await inbox.poll(0);
     assert.equal(inbox.events.some(is.leave(g, name)), false);
   });
 
   test('every request on a session renews its lease, not only ping', async () => {
     const g = uniq('g');
-    const watcher = await enter(url, 'watcher', [g], { lease: 5 });
+    const watcher = await enter(herald.url, 'watcher', [g], { lease: 5 });
     const name = uniq('busy');
-    const busy = await enter(url, name, [g], { lease: 2 });
-    const inbox = new Inbox(url, watcher);
+    const busy = await enter(herald.url, name, [g], { lease: 2 });
+    const inbox = new Inbox(herald.url, watcher);
     let emptyPolls = 0;
     let rounds = 0;
     while (emptyPolls < 4) {
       rounds += 1;
       assert.ok(rounds < 30, 'the watcher\'s long-polls never came back empty');
-      await call(url, 'presence', { session: busy, group: g });
+      await call(herald.url, 'presence', { session: busy, group: g });
       const got = await inbox.poll(1);
       if (got.length === 0) emptyPolls += 1;
     }
-    await call(url, 'ping', { session: busy });
+    await call(herald.url, 'ping', { session: busy });
     assert.equal(inbox.events.some(is.leave(g, name)), false);
   });
 });
 
 describe('overflow with --queue-max 5', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald(['--queue-max', '5']);
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--queue-max', '5']);
 
   test('a queue that overflows answers an overflow event first, at the gap, and every event is accounted for', async () => {
     const g = uniq('g');
-    const speaker = await enter(url, 'speaker', [g]);
-    const listener = await enter(url, 'listener', [g]); // its own join: eid 1
-    for (let i = 1; i <= 20; i++) await call(url, 'speak', { session: speaker, group: g, data: i });
+    const speaker = await enter(herald.url, 'speaker', [g]);
+    const listener = await enter(herald.url, 'listener', [g]); // its own join: eid 1
+    for (let i = 1; i <= 20; i++) await call(herald.url, 'speak', { session: speaker, group: g, data: i });
 
-    const inbox = new Inbox(url, listener);
+    const inbox = new Inbox(herald.url, listener);
     const first = await inbox.poll(0);
     assert.ok(first.length <= 5, `a queue of 5 answered ${first.length} events`);
     const overflow = first[0];
@@ -143,13 +130,13 @@ describe('overflow with --queue-max 5', () => {
 
   test('an overflow after an acknowledgement counts only the events lost since, and takes the eid of the newest lost', async () => {
     const g = uniq('g');
-    const speaker = await enter(url, 'speaker', [g]);
-    const listener = await enter(url, 'listener', [g]);
-    const inbox = new Inbox(url, listener);
+    const speaker = await enter(herald.url, 'speaker', [g]);
+    const listener = await enter(herald.url, 'listener', [g]);
+    const inbox = new Inbox(herald.url, listener);
     await inbox.until(is.join(g, 'listener'));
     const acked = inbox.cursor;
     assert.deepEqual(await inbox.poll(0), [], 'nothing else queued'); // this listen acknowledges the join
-    for (let i = 1; i <= 10; i++) await call(url, 'speak', { session: speaker, group: g, data: i });
+    for (let i = 1; i <= 10; i++) await call(herald.url, 'speak', { session: speaker, group: g, data: i });
     const got = await inbox.poll(0);
     const overflow = got[0];
     assert.equal(overflow?.type, 'overflow', JSON.stringify(got));
@@ -163,12 +150,12 @@ describe('overflow with --queue-max 5', () => {
 
   test('a listener that keeps up with a small queue loses nothing', async () => {
     const g = uniq('g');
-    const speaker = await enter(url, 'speaker', [g]);
-    const listener = await enter(url, 'listener', [g]);
-    const inbox = new Inbox(url, listener);
+    const speaker = await enter(herald.url, 'speaker', [g]);
+    const listener = await enter(herald.url, 'listener', [g]);
+    const inbox = new Inbox(herald.url, listener);
     await inbox.until(is.join(g, 'listener'));
     for (let i = 1; i <= 12; i++) {
-      await call(url, 'speak', { session: speaker, group: g, data: i });
+      await call(herald.url, 'speak', { session: speaker, group: g, data: i });
       await inbox.until(is.message(g, i));
     }
     assert.equal(inbox.events.some((e) => e.type === 'overflow'), false);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import WebSocket from 'ws';
 import {
-  after, before, bounded, call, describe, enter, listen, openSse, request, startHerald, test, uniq,
+  bounded, call, describe, enter, listen, openSse, request, test, uniq, useHerald,
 } from './lib/herald.mjs';
 import { scrape, untilMetric, valueOf } from './lib/metrics.mjs';
 
@@ -55,11 +55,7 @@ function untilFrame(ws, pred, what) {
 }
 
 describe('/metrics exposition', () => {
-  let herald;
-  before(async () => {
-    herald = await startHerald();
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald();
 
   test('is Prometheus text 0.0.4; every family is herald_*, typed, with help', async () => {
     await request(herald, { path: '/healthz' }); // so that a request has been counted
@@ -122,11 +118,7 @@ describe('/metrics exposition', () => {
 });
 
 describe('/metrics counts sessions, groups and traffic', () => {
-  let herald;
-  before(async () => {
-    herald = await startHerald();
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald();
 
   test('sessions, groups and members match what was created and ended', async () => {
     const group = uniq('g');
@@ -219,11 +211,7 @@ describe('/metrics counts sessions, groups and traffic', () => {
 });
 
 describe('/metrics counts overflow and expiry', () => {
-  let herald;
-  before(async () => {
-    herald = await startHerald(['--queue-max', '3']);
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--queue-max', '3']);
 
   test('events dropped equal the overflow events\' dropped counts; queue depth max is the cap', async () => {
     const group = uniq('g');

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, call, describe, enter, listen, REPO, request, startHerald, test, uniq } from './lib/herald.mjs';
+import { before, call, describe, enter, listen, REPO, request, test, uniq, useHerald } from './lib/herald.mjs';
 
 const PROMTOOL = process.env.PROMTOOL || 'promtool';
 const PROMTOOL_BOUND_MS = 60_000;
@@ -394,12 +394,11 @@ describe('metrics/grafana/herald.json', () => {
 });
 
 describe('the dashboard and the alert rules against a live scrape', () => {
-  let herald;
+  const herald = useHerald();
   let exported; // sample names in the scrape
   let types; // metric family name → type
 
   before(async () => {
-    herald = await startHerald();
     // A little traffic, so that every series the assets use exists (the per-path and
     // per-status request counters appear with their first request).
     const group = uniq('g');
@@ -428,7 +427,6 @@ describe('the dashboard and the alert rules against a live scrape', () => {
     }
     assert.ok(exported.has('herald_build_info'), `no herald_build_info in the scrape:\n${r.text.slice(0, 2000)}`);
   });
-  after(async () => herald?.stop());
 
   function allQueries() {
     return [...dashboardQueries(loadDashboard()), ...ruleQueries()];

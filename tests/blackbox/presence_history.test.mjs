@@ -2,23 +2,17 @@
 
 import assert from 'node:assert/strict';
 import {
-  after, assertKeys, before, call, callError, describe, enter, startHerald, test, uniq,
+  assertKeys, before, call, callError, describe, enter, test, uniq, useHerald,
 } from './lib/herald.mjs';
 
 describe('presence', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald();
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald();
 
   test('presence lists each user once, sorted, with count the number of distinct users', async () => {
     const g = uniq('g');
-    const s = await enter(url, 'zed', [g]);
-    for (const u of ['mia', 'Bob', 'anna', 'mia', 'zed']) await enter(url, u, [g]);
-    const p = await call(url, 'presence', { session: s, group: g });
+    const s = await enter(herald.url, 'zed', [g]);
+    for (const u of ['mia', 'Bob', 'anna', 'mia', 'zed']) await enter(herald.url, u, [g]);
+    const p = await call(herald.url, 'presence', { session: s, group: g });
     assertKeys(p, ['users', 'count'], 'presence result');
     assert.deepEqual(p.users, [...new Set(['zed', 'mia', 'Bob', 'anna'])].sort());
     assert.equal(p.count, 4);
@@ -26,62 +20,58 @@ describe('presence', () => {
 
   test('presence does not require membership', async () => {
     const g = uniq('g');
-    await enter(url, 'inside', [g]);
-    const outsider = await enter(url, 'outside');
-    assert.deepEqual(await call(url, 'presence', { session: outsider, group: g }), { users: ['inside'], count: 1 });
+    await enter(herald.url, 'inside', [g]);
+    const outsider = await enter(herald.url, 'outside');
+    assert.deepEqual(await call(herald.url, 'presence', { session: outsider, group: g }), { users: ['inside'], count: 1 });
   });
 
   test('presence of an empty group answers no users', async () => {
-    const s = await enter(url, 'alone');
-    assert.deepEqual(await call(url, 'presence', { session: s, group: uniq('empty') }), { users: [], count: 0 });
+    const s = await enter(herald.url, 'alone');
+    assert.deepEqual(await call(herald.url, 'presence', { session: s, group: uniq('empty') }), { users: [], count: 0 });
   });
 
   test('presence drops users that left or exited', async () => {
     const g = uniq('g');
-    const s = await enter(url, 'stay', [g]);
-    const leaver = await enter(url, 'leaver', [g]);
-    const exiter = await enter(url, 'exiter', [g]);
-    assert.equal((await call(url, 'presence', { session: s, group: g })).count, 3);
-    await call(url, 'leave', { session: leaver, group: g });
-    await call(url, 'exit', { session: exiter });
-    assert.deepEqual(await call(url, 'presence', { session: s, group: g }), { users: ['stay'], count: 1 });
+    const s = await enter(herald.url, 'stay', [g]);
+    const leaver = await enter(herald.url, 'leaver', [g]);
+    const exiter = await enter(herald.url, 'exiter', [g]);
+    assert.equal((await call(herald.url, 'presence', { session: s, group: g })).count, 3);
+    await call(herald.url, 'leave', { session: leaver, group: g });
+    await call(herald.url, 'exit', { session: exiter });
+    assert.deepEqual(await call(herald.url, 'presence', { session: s, group: g }), { users: ['stay'], count: 1 });
   });
 
   test('a user stays present while any of its sessions is a member', async () => {
     const g = uniq('g');
-    const s = await enter(url, 'observer', [g]);
-    const d1 = await enter(url, 'dual', [g]);
-    await enter(url, 'dual', [g]);
-    await call(url, 'exit', { session: d1 });
-    assert.deepEqual((await call(url, 'presence', { session: s, group: g })).users, ['dual', 'observer']);
+    const s = await enter(herald.url, 'observer', [g]);
+    const d1 = await enter(herald.url, 'dual', [g]);
+    await enter(herald.url, 'dual', [g]);
+    await call(herald.url, 'exit', { session: d1 });
+    assert.deepEqual((await call(herald.url, 'presence', { session: s, group: g })).users, ['dual', 'observer']);
   });
 
   test('presence without a group is bad_request', async () => {
-    const s = await enter(url, 'p');
-    await callError(url, 'presence', { session: s }, 400, 'bad_request');
+    const s = await enter(herald.url, 'p');
+    await callError(herald.url, 'presence', { session: s }, 400, 'bad_request');
   });
 });
 
 describe('history', () => {
-  let herald;
-  let url;
+  const herald = useHerald(['--history', '10']);
   let g;
   let s;
   let epoch;
   before(async () => {
-    herald = await startHerald(['--history', '10']);
-    url = herald.url;
     g = uniq('g');
-    s = await enter(url, 'historian', [g]);
-    epoch = (await call(url, 'join', { session: s, group: g })).epoch;
-    for (let i = 1; i <= 6; i++) await call(url, 'speak', { session: s, group: g, data: { i } });
+    s = await enter(herald.url, 'historian', [g]);
+    epoch = (await call(herald.url, 'join', { session: s, group: g })).epoch;
+    for (let i = 1; i <= 6; i++) await call(herald.url, 'speak', { session: s, group: g, data: { i } });
   });
-  after(async () => herald?.stop());
 
   const seqs = (h) => h.messages.map((m) => m.seq);
 
   test('history without since or limit answers every kept message in ascending seq', async () => {
-    const h = await call(url, 'history', { session: s, group: g });
+    const h = await call(herald.url, 'history', { session: s, group: g });
     assert.equal(h.epoch, epoch);
     assert.deepEqual(seqs(h), [1, 2, 3, 4, 5, 6]);
     assert.deepEqual(h.messages.map((m) => m.data.i), [1, 2, 3, 4, 5, 6]);
@@ -93,34 +83,34 @@ describe('history', () => {
   });
 
   test('history since is exclusive', async () => {
-    assert.deepEqual(seqs(await call(url, 'history', { session: s, group: g, since: 4 })), [5, 6]);
-    assert.deepEqual(seqs(await call(url, 'history', { session: s, group: g, since: 0 })), [1, 2, 3, 4, 5, 6]);
-    assert.deepEqual(seqs(await call(url, 'history', { session: s, group: g, since: 6 })), []);
+    assert.deepEqual(seqs(await call(herald.url, 'history', { session: s, group: g, since: 4 })), [5, 6]);
+    assert.deepEqual(seqs(await call(herald.url, 'history', { session: s, group: g, since: 0 })), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(seqs(await call(herald.url, 'history', { session: s, group: g, since: 6 })), []);
   });
 
   test('history limit without since answers the newest messages', async () => {
-    assert.deepEqual(seqs(await call(url, 'history', { session: s, group: g, limit: 2 })), [5, 6]);
+    assert.deepEqual(seqs(await call(herald.url, 'history', { session: s, group: g, limit: 2 })), [5, 6]);
   });
 
   test('history limit with since pages forward from since', async () => {
-    assert.deepEqual(seqs(await call(url, 'history', { session: s, group: g, since: 1, limit: 2 })), [2, 3]);
-    assert.deepEqual(seqs(await call(url, 'history', { session: s, group: g, since: 3, limit: 2 })), [4, 5]);
+    assert.deepEqual(seqs(await call(herald.url, 'history', { session: s, group: g, since: 1, limit: 2 })), [2, 3]);
+    assert.deepEqual(seqs(await call(herald.url, 'history', { session: s, group: g, since: 3, limit: 2 })), [4, 5]);
   });
 
   test('history of a group without messages answers its epoch and no messages', async () => {
-    const h = await call(url, 'history', { session: s, group: uniq('fresh') });
+    const h = await call(herald.url, 'history', { session: s, group: uniq('fresh') });
     assert.equal(typeof h.epoch, 'string');
     assert.deepEqual(h.messages, []);
   });
 
   test('history does not require membership', async () => {
-    const outsider = await enter(url, 'reader');
-    assert.deepEqual(seqs(await call(url, 'history', { session: outsider, group: g })), [1, 2, 3, 4, 5, 6]);
+    const outsider = await enter(herald.url, 'reader');
+    assert.deepEqual(seqs(await call(herald.url, 'history', { session: outsider, group: g })), [1, 2, 3, 4, 5, 6]);
   });
 
   test('history with a non-numeric since or limit is bad_request', async () => {
-    await callError(url, 'history', { session: s, group: g, since: 'x' }, 400, 'bad_request');
-    await callError(url, 'history', { session: s, group: g, limit: 'all' }, 400, 'bad_request');
-    await callError(url, 'history', { session: s, group: g, limit: -1 }, 400, 'bad_request');
+    await callError(herald.url, 'history', { session: s, group: g, since: 'x' }, 400, 'bad_request');
+    await callError(herald.url, 'history', { session: s, group: g, limit: 'all' }, 400, 'bad_request');
+    await callError(herald.url, 'history', { session: s, group: g, limit: -1 }, 400, 'bad_request');
   });
 });

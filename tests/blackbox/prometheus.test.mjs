@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  after, before, bounded, describe, enter, publishJson, startHerald, test, uniq,
+  after, before, bounded, describe, enter, publishJson, test, uniq, useHerald,
 } from './lib/herald.mjs';
 
 function freePort() {
@@ -94,15 +94,12 @@ async function untilQuery(prometheus, query, pred, what) {
 }
 
 describe('a real Prometheus scrapes herald', () => {
-  let herald;
   let prometheus;
+  // Registered before useHerald's: after hooks run in that order, Prometheus first.
+  after(async () => prometheus?.stop());
+  const herald = useHerald();
   before(async () => {
-    herald = await startHerald();
     prometheus = await startPrometheus(`${herald.host}:${herald.port}`);
-  });
-  after(async () => {
-    await prometheus?.stop();
-    await herald?.stop();
   });
 
   test('the target is up and the series match the sessions and publishes made', async () => {

@@ -3,7 +3,7 @@
 // failures and other requests in between keeping their places.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, enter, listen, rawExchange, startHerald, test, uniq } from './lib/herald.mjs';
+import { before, describe, enter, listen, rawExchange, test, uniq, useHerald } from './lib/herald.mjs';
 
 function publishBytes(host, body, { close = false } = {}) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -20,13 +20,11 @@ async function receivedData(url, session) {
 
 for (const batch of [null, 3]) {
   describe(`pipelined publishes (${batch ? `--publish-batch ${batch}` : 'default batch'})`, () => {
-    let herald;
+    const herald = useHerald(['--notify-presence', 'off', ...(batch ? ['--publish-batch', String(batch)] : [])]);
     let host;
-    before(async () => {
-      herald = await startHerald(['--notify-presence', 'off', ...(batch ? ['--publish-batch', String(batch)] : [])]);
+    before(() => {
       host = `${herald.host}:${herald.port}`;
     });
-    after(async () => herald?.stop());
 
     test('are performed and answered in order, failures and other requests keeping their places', async () => {
       const g = uniq('pipe');

@@ -7,8 +7,8 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { EventSource } from 'eventsource';
 import {
-  after, assertKeys, assertTime, before, bounded, call, Collector, describe, enter, eventSourceFetch, Inbox, is,
-  listen, openSse, publishJson, request, SseReader, startHerald, test, uniq, unknownSessionLike,
+  assertKeys, assertTime, bounded, call, Collector, describe, enter, eventSourceFetch, Inbox, is, listen, openSse,
+  publishJson, request, SseReader, test, uniq, unknownSessionLike, useHerald, withHerald,
 } from './lib/herald.mjs';
 
 // ---------------------------------------------------------------------------
@@ -148,13 +148,7 @@ function watchEventSource(es, types) {
 // ---------------------------------------------------------------------------
 
 describe('SSE wire format', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald(['--heartbeat', '1', '--sse-retry-ms', '1500']);
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--heartbeat', '1', '--sse-retry-ms', '1500']);
 
   test('an SSE response is 200 text/event-stream, no-cache, unbuffered, chunked, and starts with retry:', async () => {
     const s = await openSse(herald, { user: 'wire', groups: uniq('g') });
@@ -192,7 +186,7 @@ describe('SSE wire format', () => {
       const joins = s.events.filter((e) => e.event === 'join');
       assert.deepEqual(joins.map((e) => e.id), [`${session}.1`, `${session}.2`]);
       assert.deepEqual(joins.map((e) => e.json.group).sort(), [a, b].sort());
-      const presence = await call(url, 'presence', { session, group: a });
+      const presence = await call(herald.url, 'presence', { session, group: a });
       assert.deepEqual(presence.users, ['implicit']);
     } finally {
       s.close();
@@ -201,12 +195,12 @@ describe('SSE wire format', () => {
 
   test('each event is "id: <session>.<eid>", "event: <type>", "data: <event JSON>" and the data parses to that event', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'framer', [g]);
-    const speaker = await enter(url, 'speaker');
+    const session = await enter(herald.url, 'framer', [g]);
+    const speaker = await enter(herald.url, 'speaker');
     const s = await openSse(herald, { session });
     try {
       const data = [{ nested: { list: [1, 'two', null] } }, 'line\nbreak\r\nand "quotes"', 'ünïcödé \u2028 😀', 42];
-      for (const d of data) await call(url, 'speak', { session: speaker, group: g, data: d });
+      for (const d of data) await call(herald.url, 'speak', { session: speaker, group: g, data: d });
       await s.untilEvent((e) => e.event === 'message' && e.json?.data === 42, { what: 'the last message' });
       // Every complete block on the wire is a retry field, a heartbeat comment, or an
       // event of exactly three lines.
@@ -227,7 +221,7 @@ describe('SSE wire format', () => {
   });
 
   test('a heartbeat comment arrives on an idle stream (--heartbeat 1)', async () => {
-    const session = await enter(url, 'idle');
+    const session = await enter(herald.url, 'idle');
     const s = await openSse(herald, { session });
     try {
       const hb = await s.until(() => s.comments.find((c) => /^ heartbeat \d+$/.test(c)), { what: 'a ": heartbeat <ms>" comment' });
@@ -240,9 +234,9 @@ describe('SSE wire format', () => {
 
   test('session= with cursor= sends only the events after the cursor', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'cursored', [g]);
-    for (let i = 1; i <= 3; i++) await call(url, 'speak', { session, group: g, data: i });
-    await queued(url, session, is.message(g, 3));
+    const session = await enter(herald.url, 'cursored', [g]);
+    for (let i = 1; i <= 3; i++) await call(herald.url, 'speak', { session, group: g, data: i });
+    await queued(herald.url, session, is.message(g, 3));
     const s = await openSse(herald, { session, cursor: 2 });
     try {
       await s.untilEvent((e) => e.json?.data === 3, { what: 'message 3' });
@@ -257,10 +251,10 @@ describe('SSE wire format', () => {
 
   test('Last-Event-ID wins over session= and cursor=, and resumes that session after that eid', async () => {
     const g = uniq('g');
-    const s1 = await enter(url, 'named-by-id', [g]);
-    const s2 = await enter(url, 'named-by-query', [g]);
-    for (let i = 1; i <= 3; i++) await call(url, 'speak', { session: s1, group: g, data: i });
-    await queued(url, s1, is.message(g, 3));
+    const s1 = await enter(herald.url, 'named-by-id', [g]);
+    const s2 = await enter(herald.url, 'named-by-query', [g]);
+    for (let i = 1; i <= 3; i++) await call(herald.url, 'speak', { session: s1, group: g, data: i });
+    await queued(herald.url, s1, is.message(g, 3));
     const s = await openSse(herald, { session: s2, cursor: 0 }, { headers: { 'Last-Event-ID': `${s1}.3` } });
     try {
       // s1: join(1) join of s2(2) messages 1..3 (3..5); after eid 3 come messages 2 and 3.
@@ -276,9 +270,9 @@ describe('SSE wire format', () => {
 
   test('a lastEventId query parameter resumes like the Last-Event-ID header', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'query-id', [g]);
-    for (let i = 1; i <= 2; i++) await call(url, 'speak', { session, group: g, data: i });
-    await queued(url, session, is.message(g, 2));
+    const session = await enter(herald.url, 'query-id', [g]);
+    for (let i = 1; i <= 2; i++) await call(herald.url, 'speak', { session, group: g, data: i });
+    await queued(herald.url, session, is.message(g, 2));
     const s = await openSse(herald, { session: unknownSessionLike(session), lastEventId: `${session}.2` });
     try {
       await s.untilEvent((e) => e.json?.data === 2, { what: 'message 2' });
@@ -291,20 +285,20 @@ describe('SSE wire format', () => {
   });
 
   test('Last-Event-ID <session>.superseded, .gone and .stop are answered 204 No Content', async () => {
-    const session = await enter(url, 'ended-streams');
+    const session = await enter(herald.url, 'ended-streams');
     for (const suffix of ['superseded', 'gone', 'stop']) {
-      const r = await request(url, { path: `/v1/sse?session=${session}`, headers: { 'Last-Event-ID': `${session}.${suffix}` } });
+      const r = await request(herald.url, { path: `/v1/sse?session=${session}`, headers: { 'Last-Event-ID': `${session}.${suffix}` } });
       assert.equal(r.status, 204, `.${suffix}: HTTP ${r.status} ${r.text}`);
       assert.equal(r.text, '');
     }
-    const q = await request(url, { path: `/v1/sse?lastEventId=${session}.superseded` });
+    const q = await request(herald.url, { path: `/v1/sse?lastEventId=${session}.superseded` });
     assert.equal(q.status, 204, `lastEventId=.superseded: HTTP ${q.status} ${q.text}`);
   });
 
   test('Last-Event-ID <session>.gone on an enter URL (user=) enters a new session and announces it', async () => {
     const g = uniq('g');
-    const old = await enter(url, 'before', [g]);
-    await call(url, 'exit', { session: old });
+    const old = await enter(herald.url, 'before', [g]);
+    await call(herald.url, 'exit', { session: old });
     const s = await openSse(herald, { user: 'after', groups: g }, { headers: { 'Last-Event-ID': `${old}.gone` } });
     try {
       assert.equal(s.status, 200);
@@ -320,8 +314,8 @@ describe('SSE wire format', () => {
 
   test('resuming a session that no longer exists on an enter URL: an unknown_session error event, then a new session', async () => {
     const g = uniq('g');
-    const old = await enter(url, 'expired-one', [g]);
-    await call(url, 'exit', { session: old });
+    const old = await enter(herald.url, 'expired-one', [g]);
+    await call(herald.url, 'exit', { session: old });
     const s = await openSse(herald, { user: 'reborn', groups: g }, { headers: { 'Last-Event-ID': `${old}.3` } });
     try {
       const ev = await s.untilEvent((e) => e.event === 'session', { what: 'a session event' });
@@ -336,8 +330,8 @@ describe('SSE wire format', () => {
   });
 
   test('a disallowed Origin is refused with 403 forbidden; same origin and no Origin are served', async () => {
-    const session = await enter(url, 'origins');
-    const r = await request(url, { path: `/v1/sse?session=${session}`, headers: { Origin: 'http://evil.example' } });
+    const session = await enter(herald.url, 'origins');
+    const r = await request(herald.url, { path: `/v1/sse?session=${session}`, headers: { Origin: 'http://evil.example' } });
     assert.equal(r.status, 403, r.text);
     assert.equal(r.body?.error?.code, 'forbidden', r.text);
     const same = await openSse(herald, { session }, { headers: { Origin: `http://${herald.host}:${herald.port}` } });
@@ -349,7 +343,7 @@ describe('SSE wire format', () => {
   });
 
   test('malformed requests are 400 bad_request before any stream starts', async () => {
-    const session = await enter(url, 'malformed');
+    const session = await enter(herald.url, 'malformed');
     const cases = [
       ['session=bad!id', {}],
       ['session=' + 'a'.repeat(65), {}],
@@ -362,14 +356,14 @@ describe('SSE wire format', () => {
       [`user=u&groups=${encodeURIComponent('bad name')}`, {}],
     ];
     for (const [query, headers] of cases) {
-      const r = await request(url, { path: `/v1/sse?${query}`, headers });
+      const r = await request(herald.url, { path: `/v1/sse?${query}`, headers });
       assert.equal(r.status, 400, `/v1/sse?${query} ${JSON.stringify(headers)} → HTTP ${r.status} ${r.text}`);
       assert.equal(r.body?.error?.code, 'bad_request', r.text);
     }
   });
 
   test('an unknown (well-formed) session gets an unknown_session error event with id <session>.gone, then the stream ends', async () => {
-    const real = await enter(url, 'real');
+    const real = await enter(herald.url, 'real');
     const ghost = unknownSessionLike(real);
     const s = await openSse(herald, { session: ghost });
     assert.equal(s.status, 200);
@@ -382,7 +376,7 @@ describe('SSE wire format', () => {
   });
 
   test('a cursor past the last eid gets a bad_request error event, then the stream ends', async () => {
-    const session = await enter(url, 'future-cursor');
+    const session = await enter(herald.url, 'future-cursor');
     const s = await openSse(herald, { session, cursor: 99 });
     assert.equal(await s.endedWithin(), 'end');
     const errors = s.events.filter((e) => e.event === 'error');
@@ -394,10 +388,10 @@ describe('SSE wire format', () => {
 
   test('when the session exits, its open stream gets id <session>.gone, event error, unknown_session, and ends', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'exiting', [g]);
+    const session = await enter(herald.url, 'exiting', [g]);
     const s = await openSse(herald, { session });
     await s.untilEvent((e) => e.event === 'join', { what: 'the own join' });
-    await call(url, 'exit', { session });
+    await call(herald.url, 'exit', { session });
     assert.equal(await s.endedWithin(), 'end');
     const last = s.events.at(-1);
     assert.equal(last.event, 'error', s.describe());
@@ -409,17 +403,11 @@ describe('SSE wire format', () => {
 // ---------------------------------------------------------------------------
 
 describe('SSE with a real EventSource client (npm eventsource)', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald(['--sse-retry-ms', '100']);
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--sse-retry-ms', '100']);
 
   test('EventSource receives the session event, named events and lastEventId <session>.<eid>', async () => {
     const g = uniq('g');
-    const es = new EventSource(`${url}/v1/sse?user=browser&groups=${g}`); // the library's own fetch
+    const es = new EventSource(`${herald.url}/v1/sse?user=browser&groups=${g}`); // the library's own fetch
     const seen = watchEventSource(es, ['open', 'session', 'join', 'message', 'error']);
     const onmessage = new Collector('onmessage');
     es.onmessage = (ev) => onmessage.push(ev.data);
@@ -431,8 +419,8 @@ describe('SSE with a real EventSource client (npm eventsource)', () => {
       const join = await seen.until((xs) => xs.find((x) => x.type === 'join'), { what: 'the join event' });
       assert.equal(join.lastEventId, `${session}.1`);
       assert.equal(join.json.group, g);
-      const speaker = await enter(url, 'speaker');
-      await call(url, 'speak', { session: speaker, group: g, data: { hello: 'browser' } });
+      const speaker = await enter(herald.url, 'speaker');
+      await call(herald.url, 'speak', { session: speaker, group: g, data: { hello: 'browser' } });
       const m = await seen.until((xs) => xs.find((x) => x.type === 'message'), { what: 'the message event' });
       assert.equal(m.lastEventId, `${session}.${m.json.eid}`);
       assert.deepEqual(m.json.data, { hello: 'browser' });
@@ -450,13 +438,13 @@ describe('SSE with a real EventSource client (npm eventsource)', () => {
   test('EventSource reconnects by itself after the connection drops and gets every missed message exactly once, in order', async () => {
     const g = uniq('g');
     const f = eventSourceFetch();
-    const es = new EventSource(`${url}/v1/sse?user=reconnector&groups=${g}`, { fetch: f });
+    const es = new EventSource(`${herald.url}/v1/sse?user=reconnector&groups=${g}`, { fetch: f });
     const seen = watchEventSource(es, ['session', 'message', 'error']);
     try {
       const sessionEv = await seen.until((xs) => xs.find((x) => x.type === 'session'), { what: 'the session event' });
       const session = sessionEv.json.session;
-      const speaker = await enter(url, 'speaker');
-      const speak = (i) => call(url, 'speak', { session: speaker, group: g, data: i });
+      const speaker = await enter(herald.url, 'speaker');
+      const speak = (i) => call(herald.url, 'speak', { session: speaker, group: g, data: i });
       const received = () => seen.items.filter((x) => x.type === 'message').map((x) => x.json.data);
       for (let i = 1; i <= 5; i++) await speak(i);
       await seen.until(() => received().includes(5), { what: 'messages 1..5' });
@@ -484,13 +472,13 @@ describe('SSE with a real EventSource client (npm eventsource)', () => {
 
   test('EventSource stops for good when its stream is superseded: event superseded, then the reconnect is answered 204', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'superseded-browser', [g]);
+    const session = await enter(herald.url, 'superseded-browser', [g]);
     const f = eventSourceFetch();
-    const es = new EventSource(`${url}/v1/sse?session=${session}`, { fetch: f });
+    const es = new EventSource(`${herald.url}/v1/sse?session=${session}`, { fetch: f });
     const seen = watchEventSource(es, ['join', 'superseded', 'error']);
     try {
       await seen.until((xs) => xs.find((x) => x.type === 'join'), { what: 'the own join' });
-      const pending = listen(url, session, 1, 10);
+      const pending = listen(herald.url, session, 1, 10);
       const sup = await seen.until((xs) => xs.find((x) => x.type === 'superseded'), { what: 'the superseded event' });
       assert.equal(sup.lastEventId, `${session}.superseded`);
       assert.equal(sup.json?.reason, 'superseded', sup.data);
@@ -499,7 +487,7 @@ describe('SSE with a real EventSource client (npm eventsource)', () => {
       assert.equal(f.requests[1]?.headers['Last-Event-ID'], `${session}.superseded`);
       assert.equal(es.readyState, EventSource.CLOSED);
       // The long-poll now owns the session.
-      await call(url, 'speak', { session, group: g, data: 'to the long-poll' });
+      await call(herald.url, 'speak', { session, group: g, data: 'to the long-poll' });
       const r = await pending;
       assert.equal(r.status, 200, r.text);
       assert.ok(r.body.events.some(is.message(g, 'to the long-poll')), r.text);
@@ -511,11 +499,11 @@ describe('SSE with a real EventSource client (npm eventsource)', () => {
   test('EventSource on an enter URL carries on in a new session after its session ended', async () => {
     const g = uniq('g');
     const f = eventSourceFetch();
-    const es = new EventSource(`${url}/v1/sse?user=phoenix&groups=${g}`, { fetch: f });
+    const es = new EventSource(`${herald.url}/v1/sse?user=phoenix&groups=${g}`, { fetch: f });
     const seen = watchEventSource(es, ['session', 'error']);
     try {
       const first = await seen.until((xs) => xs.find((x) => x.type === 'session'), { what: 'the first session event' });
-      await call(url, 'exit', { session: first.json.session });
+      await call(herald.url, 'exit', { session: first.json.session });
       const gone = await seen.until((xs) => xs.find((x) => x.type === 'error' && x.json), { what: 'the unknown_session error event' });
       assert.equal(gone.json.error.code, 'unknown_session');
       assert.equal(gone.lastEventId, `${first.json.session}.gone`);
@@ -529,13 +517,13 @@ describe('SSE with a real EventSource client (npm eventsource)', () => {
   });
 
   test('EventSource on a session= URL stops (204) after its session ended', async () => {
-    const session = await enter(url, 'mortal');
+    const session = await enter(herald.url, 'mortal');
     const f = eventSourceFetch();
-    const es = new EventSource(`${url}/v1/sse?session=${session}`, { fetch: f });
+    const es = new EventSource(`${herald.url}/v1/sse?session=${session}`, { fetch: f });
     const seen = watchEventSource(es, ['open', 'error']);
     try {
       await seen.until((xs) => xs.find((x) => x.type === 'open'), { what: 'open' });
-      await call(url, 'exit', { session });
+      await call(herald.url, 'exit', { session });
       await seen.until((xs) => xs.find((x) => x.type === 'error' && x.code === 204), { what: 'the 204 that stops the EventSource' });
       assert.equal(es.readyState, EventSource.CLOSED);
     } finally {
@@ -547,19 +535,13 @@ describe('SSE with a real EventSource client (npm eventsource)', () => {
 // ---------------------------------------------------------------------------
 
 describe('SSE resume and supersession (raw client)', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald();
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald();
 
   test('a client that drops the connection mid-stream and resumes with Last-Event-ID gets every missed event exactly once, in order', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'dropper', [g]);
-    const speaker = await enter(url, 'speaker');
-    const speak = (i) => call(url, 'speak', { session: speaker, group: g, data: i });
+    const session = await enter(herald.url, 'dropper', [g]);
+    const speaker = await enter(herald.url, 'speaker');
+    const speak = (i) => call(herald.url, 'speak', { session: speaker, group: g, data: i });
     const first = await openSse(herald, { session });
     for (let i = 1; i <= 10; i++) await speak(i);
     await first.untilEvent((e) => e.json?.data === 5, { what: 'message 5' });
@@ -582,13 +564,13 @@ describe('SSE resume and supersession (raw client)', () => {
   test('a stream that starts with a backlog larger than --max-stream-buffer (default 256 KiB) delivers all of it to a reader that reads', async () => {
     // 400 queued messages of ~1 KB (queue-max default 1000): ~450 KB to replay at once.
     const g = uniq('g');
-    const session = await enter(url, 'backlogged', [g]);
+    const session = await enter(herald.url, 'backlogged', [g]);
     const pad = 'x'.repeat(1000);
     for (let i = 1; i <= 400; i++) {
-      const r = await publishJson(url, { group: g, data: { i, pad } });
+      const r = await publishJson(herald.url, { group: g, data: { i, pad } });
       assert.equal(r.status, 200, r.text);
     }
-    await queued(url, session, (e) => e.type === 'message' && e.data.i === 400);
+    await queued(herald.url, session, (e) => e.type === 'message' && e.data.i === 400);
     const s = await openSse(herald, { session });
     try {
       await s.until(() => s.events.some((e) => e.json?.data?.i === 400), {
@@ -604,17 +586,17 @@ describe('SSE resume and supersession (raw client)', () => {
 
   test('a long-poll of the same session ends the open stream with event superseded; the long-poll gets the events', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'taken-over', [g]);
+    const session = await enter(herald.url, 'taken-over', [g]);
     const s = await openSse(herald, { session });
     await s.untilEvent((e) => e.event === 'join', { what: 'the own join' });
-    const pending = listen(url, session, 1, 10);
+    const pending = listen(herald.url, session, 1, 10);
     assert.equal(await s.endedWithin(10_000, 'the superseded stream to end'), 'end');
     const last = s.events.at(-1);
     assert.equal(last.event, 'superseded', s.describe());
     assert.equal(last.id, `${session}.superseded`);
     assert.equal(last.json?.type, 'end');
     assert.equal(last.json?.reason, 'superseded');
-    await call(url, 'speak', { session, group: g, data: 'for the long-poll' });
+    await call(herald.url, 'speak', { session, group: g, data: 'for the long-poll' });
     const r = await pending;
     assert.equal(r.status, 200, r.text);
     assert.ok(r.body.events.some(is.message(g, 'for the long-poll')), r.text);
@@ -623,7 +605,7 @@ describe('SSE resume and supersession (raw client)', () => {
 
   test('a newer SSE stream of the same session ends the older one with superseded; the newer one gets the events', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'twice-streamed', [g]);
+    const session = await enter(herald.url, 'twice-streamed', [g]);
     const older = await openSse(herald, { session });
     await older.untilEvent((e) => e.event === 'join', { what: 'the own join' });
     const newer = await openSse(herald, { session, cursor: 1 });
@@ -631,7 +613,7 @@ describe('SSE resume and supersession (raw client)', () => {
       assert.equal(await older.endedWithin(10_000, 'the older stream to end'), 'end');
       assert.equal(older.events.at(-1).event, 'superseded', older.describe());
       assert.equal(older.events.at(-1).id, `${session}.superseded`);
-      await call(url, 'speak', { session, group: g, data: 'for the newer stream' });
+      await call(herald.url, 'speak', { session, group: g, data: 'for the newer stream' });
       const m = await newer.untilEvent((e) => e.event === 'message', { what: 'the message on the newer stream' });
       assert.equal(m.json.data, 'for the newer stream');
       assert.equal(m.id, `${session}.2`);
@@ -712,11 +694,10 @@ async function resumeUntil(herald, lastId, done, { maxConnections = 3 } = {}) {
 }
 
 describe('slow SSE reader (small --max-stream-buffer)', () => {
-  test('a reader that stops reading is cut off; meanwhile every publish is answered and another reader of the group gets every message', { timeout: 120_000 }, async () => {
+  test('a reader that stops reading is cut off; meanwhile every publish is answered and another reader of the group gets every message', { timeout: 120_000 }, () =>
     // 64 KiB, not 16: the fast reader shares two loaded cores with four publishers, and
     // its acknowledgements cross two actor hops; the stalled reader is cut off all the same.
-    const herald = await startHerald(['--max-stream-buffer', '65536', '--queue-max', '100000']);
-    try {
+    withHerald(['--max-stream-buffer', '65536', '--queue-max', '100000'], async (herald) => {
       const g = uniq('g');
       const slowSession = await enter(herald.url, 'slow', [g]);
       const fast = await openSse(herald, { user: 'fast', groups: g });
@@ -739,16 +720,12 @@ describe('slow SSE reader (small --max-stream-buffer)', () => {
       assert.equal(await slow.endedWithin(30_000, 'the slow stream to close'), 'aborted', 'the server cut the slow stream off');
       assert.ok(!slow.events.some((e) => ['superseded', 'error', 'reconnect'].includes(e.event)), slow.describe());
       assert.ok(msgs(slow.events).length < published, 'the cut came before the end of the flood');
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
   // --io-threads 1 here: these two are about the resume, not about the publish hang
   // that the test above can hit with several I/O threads.
-  test('a cut-off reader resumes by Last-Event-ID and gets every message it missed, exactly once, in order', { timeout: 120_000 }, async () => {
-    const herald = await startHerald(['--max-stream-buffer', '16384', '--queue-max', '100000', '--io-threads', '1']);
-    try {
+  test('a cut-off reader resumes by Last-Event-ID and gets every message it missed, exactly once, in order', { timeout: 120_000 }, () =>
+    withHerald(['--max-stream-buffer', '16384', '--queue-max', '100000', '--io-threads', '1'], async (herald) => {
       const g = uniq('g');
       const slowSession = await enter(herald.url, 'slow', [g]);
       const { slow, published } = await stallAndFlood(herald, g, slowSession, { after: 100 });
@@ -761,14 +738,10 @@ describe('slow SSE reader (small --max-stream-buffer)', () => {
       const slowSeqs = msgs(all).map((e) => e.json.seq);
       assert.deepEqual(slowSeqs, slowSeqs.map((_, i) => i + 1), 'every message exactly once, in order, across the cut');
       assert.equal(slowSeqs.length, published);
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
-  test('a cut-off reader whose queue overflowed meanwhile is told so by an overflow event when it resumes', { timeout: 120_000 }, async () => {
-    const herald = await startHerald(['--max-stream-buffer', '16384', '--queue-max', '64', '--io-threads', '1']);
-    try {
+  test('a cut-off reader whose queue overflowed meanwhile is told so by an overflow event when it resumes', { timeout: 120_000 }, () =>
+    withHerald(['--max-stream-buffer', '16384', '--queue-max', '64', '--io-threads', '1'], async (herald) => {
       const g = uniq('g');
       const slowSession = await enter(herald.url, 'slow', [g]);
       // 200 more after the cut: far more than the queue holds.
@@ -791,18 +764,14 @@ describe('slow SSE reader (small --max-stream-buffer)', () => {
         prevSeq = e.json.seq;
         announced = false;
       }
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 });
 
 // ---------------------------------------------------------------------------
 
 describe('lease of a session with an open SSE stream (--lease 1)', () => {
-  test('an open stream keeps its session alive past the lease; once it closes, the session expires', async () => {
-    const herald = await startHerald(['--lease', '1', '--heartbeat', '1']);
-    try {
+  test('an open stream keeps its session alive past the lease; once it closes, the session expires', () =>
+    withHerald(['--lease', '1', '--heartbeat', '1'], async (herald) => {
       const url = herald.url;
       const g = uniq('g');
       const watcher = await enter(url, 'watcher', [g], { lease: 60 });
@@ -820,18 +789,14 @@ describe('lease of a session with an open SSE stream (--lease 1)', () => {
 
       s.close();
       await inbox.until(is.leave(g, 'holder', 'expired'), { boundMs: 15_000, what: 'the expiry leave of holder' });
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 });
 
 // ---------------------------------------------------------------------------
 
 describe('SSE while the node drains (SIGTERM)', () => {
-  test('an open stream is told to reconnect (event reconnect), then it ends and the node exits 0', async () => {
-    const herald = await startHerald(['--drain-timeout', '5']);
-    try {
+  test('an open stream is told to reconnect (event reconnect), then it ends and the node exits 0', () =>
+    withHerald(['--drain-timeout', '5'], async (herald) => {
       const g = uniq('g');
       const session = await enter(herald.url, 'drained', [g]);
       const s = await openSse(herald, { session });
@@ -844,8 +809,5 @@ describe('SSE while the node drains (SIGTERM)', () => {
       assert.equal(last.json?.reason, 'draining');
       assert.equal(last.id, null, 'no id: the browser resumes from the last real event');
       assert.deepEqual(await bounded(herald.exited, 15_000, 'herald to exit'), { code: 0, signal: null });
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 });

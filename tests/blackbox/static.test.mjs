@@ -5,17 +5,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, REPO, request, startHerald, test } from './lib/herald.mjs';
+import { after, before, describe, REPO, request, test, useHerald } from './lib/herald.mjs';
 
 const page = fs.readFileSync(path.join(REPO, 'web', 'index.html'), 'utf8');
 const library = fs.readFileSync(path.join(REPO, 'web', 'herald.js'), 'utf8');
 
 describe('static files', () => {
-  let herald;
-  before(async () => {
-    herald = await startHerald();
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald();
 
   test('GET / is the chat page built into the binary', async () => {
     const r = await request(herald, { path: '/' });
@@ -72,17 +68,13 @@ describe('static files', () => {
 });
 
 describe('static files with --web-root', () => {
-  let herald;
   let dir;
-  before(async () => {
+  before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-web-'));
     fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>dev</title>');
-    herald = await startHerald(['--web-root', dir]);
   });
-  after(async () => {
-    await herald?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const herald = useHerald(() => ['--web-root', dir]);
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('files are read from the directory on every request', async () => {
     assert.equal((await request(herald, { path: '/' })).text, '<!doctype html><title>dev</title>');

@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import {
-  after, before, bounded, call, Collector, describe, enter, Inbox, is, listen, openForeverFrame, openSse, startHerald,
-  test, uniq,
+  bounded, call, Collector, describe, enter, Inbox, is, listen, openForeverFrame, openSse, test, uniq, useHerald,
 } from './lib/herald.mjs';
 
 /**
@@ -141,31 +140,25 @@ async function viaWebSocket(herald, j, moreWhileOpen) {
 }
 
 describe('switching transports', () => {
-  let herald;
-  let url;
-  before(async () => {
-    herald = await startHerald();
-    url = herald.url;
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald();
 
   test('one session read by long-poll, then SSE, then forever-frame, then long-poll again gets every message exactly once, in order', async () => {
-    const j = await journey(url, 'switcher');
+    const j = await journey(herald.url, 'switcher');
     await j.speak(3);
-    await viaLongPoll(url, j, 2);
+    await viaLongPoll(herald.url, j, 2);
     await j.speak(3); // while no transport is open
     await viaSse(herald, j, 2);
     await j.speak(3);
     await viaForeverFrame(herald, j, 2);
     await j.speak(3);
-    await viaLongPoll(url, j, 2);
+    await viaLongPoll(herald.url, j, 2);
     j.check();
   });
 
   test('the same journey with WebSocket legs (attach with the cursor): long-poll, WebSocket, SSE, WebSocket, forever-frame', async () => {
-    const j = await journey(url, 'ws-switcher');
+    const j = await journey(herald.url, 'ws-switcher');
     await j.speak(3);
-    await viaLongPoll(url, j, 2);
+    await viaLongPoll(herald.url, j, 2);
     await j.speak(3);
     await viaWebSocket(herald, j, 2);
     await j.speak(3);
@@ -183,8 +176,8 @@ describe('switching transports', () => {
       (session) => openForeverFrame(herald, { session, callback: 'cb', cursor: 1 }),
     ]) {
       const g = uniq('g');
-      const session = await enter(url, 'long-poller', [g]);
-      const first = await listen(url, session, 0, 0);
+      const session = await enter(herald.url, 'long-poller', [g]);
+      const first = await listen(herald.url, session, 0, 0);
       assert.equal(first.body.cursor, 1, first.text);
       // We cannot see when the long-poll reached the session. If the stream attached
       // first, the long-poll takes the session back (the stream ends) and returns at its
@@ -193,7 +186,7 @@ describe('switching transports', () => {
       let r;
       const deadline = Date.now() + 20_000;
       for (;;) {
-        const pending = listen(url, session, 1, 3);
+        const pending = listen(herald.url, session, 1, 3);
         const stream = await open(session);
         r = await pending;
         stream.close();
@@ -207,13 +200,13 @@ describe('switching transports', () => {
 
   test('a forever-frame ends an open SSE stream of the same session (superseded), and an SSE stream ends an open forever-frame', async () => {
     const g = uniq('g');
-    const session = await enter(url, 'hopper', [g]);
+    const session = await enter(herald.url, 'hopper', [g]);
     const sse = await openSse(herald, { session });
     await sse.untilEvent((e) => e.event === 'join', { what: 'the own join on SSE' });
     const frame = await openForeverFrame(herald, { session, callback: 'cb', cursor: 1 });
     assert.equal(await sse.endedWithin(10_000, 'the SSE stream to end'), 'end');
     assert.equal(sse.events.at(-1).event, 'superseded', sse.describe());
-    await call(url, 'speak', { session, group: g, data: 'on the frame' });
+    await call(herald.url, 'speak', { session, group: g, data: 'on the frame' });
     await frame.untilCall(is.message(g, 'on the frame'), { what: 'the message on the frame' });
 
     const sse2 = await openSse(herald, { session, cursor: 2 });
@@ -222,7 +215,7 @@ describe('switching transports', () => {
       const last = frame.calls.at(-1).json;
       assert.equal(last.type, 'end', frame.describe());
       assert.equal(last.reason, 'superseded');
-      await call(url, 'speak', { session, group: g, data: 'on SSE again' });
+      await call(herald.url, 'speak', { session, group: g, data: 'on SSE again' });
       const m = await sse2.untilEvent((e) => e.event === 'message', { what: 'the message on the new SSE stream' });
       assert.equal(m.json.data, 'on SSE again');
       assert.equal(m.json.eid, 3);

@@ -8,8 +8,8 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import WebSocket from 'ws';
 import {
-  assertAlive, assertError, assertKeys, assertTime, bounded, call, describe, enter, rawExchange,
-  startHerald, test, uniq, unknownSessionLike,
+  assertAlive, assertError, assertKeys, assertTime, bounded, call, describe, enter, rawExchange, test, uniq,
+  unknownSessionLike, useHerald, withHerald,
 } from './lib/herald.mjs';
 
 const BOUND_MS = 10_000;
@@ -186,10 +186,7 @@ async function sendRawFrame(server, frame) {
 // ---------------------------------------------------------------------------------
 
 describe('WebSocket transport', () => {
-  let herald;
-  test('start herald', async () => {
-    herald = await startHerald(['--ws-max-frame', '1024', '--heartbeat', '1']);
-  });
+  const herald = useHerald(['--ws-max-frame', '1024', '--heartbeat', '1']);
 
   test('herald.v1 is answered when offered; no offer is accepted; only foreign subprotocols get 400', async () => {
     const offered = await Client.open(herald);
@@ -404,30 +401,21 @@ describe('WebSocket transport', () => {
     assert.equal(m.eid, 2);
     second.close();
   });
-
-  test('stop herald', async () => {
-    await herald.stop();
-  });
 });
 
 describe('WebSocket origin, deflate, drain, slow consumers', () => {
-  test('a foreign Origin is refused with 403; an allowed one is served', async () => {
-    const herald = await startHerald(['--allow-origin', 'http://a.test']);
-    try {
+  test('a foreign Origin is refused with 403; an allowed one is served', () =>
+    withHerald(['--allow-origin', 'http://a.test'], async (herald) => {
       const refused = await refusedUpgrade(herald, { protocols: ['herald.v1'], origin: 'http://evil.test' });
       assert.equal(refused.status, 403);
       assert.equal(refused.body.error.code, 'forbidden');
       const allowed = await Client.open(herald, { origin: 'http://a.test' });
       assert.ok((await allowed.call('ping')).time > 0);
       allowed.close();
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
-  test('--ws-deflate on: a permessage-deflate client works; the inflated size is bounded', async () => {
-    const herald = await startHerald(['--ws-deflate', 'on', '--ws-max-frame', '4096']);
-    try {
+  test('--ws-deflate on: a permessage-deflate client works; the inflated size is bounded', () =>
+    withHerald(['--ws-deflate', 'on', '--ws-max-frame', '4096'], async (herald) => {
       const g = uniq('g');
       const c = await Client.open(herald, { perMessageDeflate: true });
       assert.match(c.ws.extensions, /permessage-deflate/);
@@ -439,30 +427,25 @@ describe('WebSocket origin, deflate, drain, slow consumers', () => {
       // 6 KiB of text, a few dozen bytes on the wire: the inflated size counts.
       c.send({ id: 'bomb', method: 'ping', params: { pad: 'y'.repeat(6000) } });
       assert.equal((await c.waitClosed()).code, 1009);
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 
-  test('SIGTERM closes sockets with 4000, with or without a session; exit 0', async () => {
-    const herald = await startHerald(['--drain-timeout', '5']);
-    const attached = await Client.open(herald);
-    await attached.call('enter', { user: 'drained', groups: [uniq('g')] });
-    const bare = await Client.open(herald);
-    await bare.call('ping');
-    herald.terminate();
-    const [a, b] = await Promise.all([attached.waitClosed(), bare.waitClosed()]);
-    assert.deepEqual(a, { code: 4000, reason: 'reconnect elsewhere' });
-    assert.deepEqual(b, { code: 4000, reason: 'reconnect elsewhere' });
-    const exit = await bounded(herald.exited, 15_000, 'herald to exit');
-    assert.equal(exit.code, 0);
-    await herald.stop();
-  });
+  test('SIGTERM closes sockets with 4000, with or without a session; exit 0', () =>
+    withHerald(['--drain-timeout', '5'], async (herald) => {
+      const attached = await Client.open(herald);
+      await attached.call('enter', { user: 'drained', groups: [uniq('g')] });
+      const bare = await Client.open(herald);
+      await bare.call('ping');
+      herald.terminate();
+      const [a, b] = await Promise.all([attached.waitClosed(), bare.waitClosed()]);
+      assert.deepEqual(a, { code: 4000, reason: 'reconnect elsewhere' });
+      assert.deepEqual(b, { code: 4000, reason: 'reconnect elsewhere' });
+      const exit = await bounded(herald.exited, 15_000, 'herald to exit');
+      assert.equal(exit.code, 0);
+    }));
 
-  test('a reader that lets max-stream-buffer pile up is closed with 1008 and resumes by eid', async () => {
+  test('a reader that lets max-stream-buffer pile up is closed with 1008 and resumes by eid', () =>
     // Big messages, so that few requests fill the kernel's socket buffers.
-    const herald = await startHerald(['--max-stream-buffer', '64KiB', '--max-data', '1MiB', '--max-body', '2MiB']);
-    try {
+    withHerald(['--max-stream-buffer', '64KiB', '--max-data', '1MiB', '--max-body', '2MiB'], async (herald) => {
       const g = uniq('g');
       const c = await Client.open(herald);
       const { session } = await c.call('enter', { user: 'sluggish', groups: [g] });
@@ -486,8 +469,5 @@ describe('WebSocket origin, deflate, drain, slow consumers', () => {
       const next = await again.until((f) => typeof f.eid === 'number', 'the first event after the resume point');
       assert.equal(next.eid, last + 1);
       again.close();
-    } finally {
-      await herald.stop();
-    }
-  });
+    }));
 });

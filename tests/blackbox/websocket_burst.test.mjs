@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
-import { bounded, call, describe, enter, startHerald, test, uniq } from './lib/herald.mjs';
+import { bounded, call, describe, enter, test, uniq, withHerald } from './lib/herald.mjs';
 import { untilMetric } from './lib/metrics.mjs';
 
 // Bounds a failure, not a speed: an ASan build needs a while for 20 MB with deflate.
@@ -48,8 +48,7 @@ async function open(herald, perMessageDeflate) {
 async function burst(deflate) {
   const args = ['--max-stream-buffer', '64MiB', '--max-data', '1MiB', '--max-body', '2MiB'];
   if (deflate) args.push('--ws-deflate', 'on');
-  const herald = await startHerald(args);
-  try {
+  return withHerald(args, async (herald) => {
     const g = uniq('g');
     const c = await open(herald, deflate);
     if (deflate) assert.match(c.ws.extensions, /permessage-deflate/);
@@ -84,9 +83,7 @@ async function burst(deflate) {
     assert.equal(c.closeCode, undefined, 'the socket stays open');
     c.ws.close();
     assert.equal(await bounded(c.closed, BOUND_MS, 'the close handshake'), 1000);
-  } finally {
-    await herald.stop();
-  }
+  });
 }
 
 describe('WebSocket bursts', () => {

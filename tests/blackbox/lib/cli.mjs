@@ -10,7 +10,8 @@ import { createInterface } from 'node:readline';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
-import { HERALD_BIN, bounded } from './herald.mjs';
+import { bounded } from './bounded.mjs';
+import { HERALD_BIN, hermeticEnv } from './process.mjs';
 
 export const HERALD_CLI = process.env.HERALD_CLI || path.join(path.dirname(HERALD_BIN), 'herald-cli');
 
@@ -32,9 +33,7 @@ export class Cli {
     this.stderr = [];
     this.waiters = new Set();
     this.exitInfo = null;
-    const childEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HERALD_')) childEnv[k] = v;
-    this.proc = spawn(HERALD_CLI, args, { env: { ...childEnv, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(HERALD_CLI, args, { env: hermeticEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
     liveClis.add(this);
     this.proc.stdin.on('error', () => {}); // writing after exit: the exit tells the story
     createInterface({ input: this.proc.stdout }).on('line', (line) => {

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { request } from './herald.mjs';
+import { request } from './http.mjs';
 
 /**
  * Parses an exposition into {families: Map name → {help, type}, samples: [{name, labels, value}]}.
