@@ -6,12 +6,6 @@ import { Engine } from './engine.js';
 import { Follower } from './follower.js';
 import { Emitter, HeraldError } from './helpers.js';
 
-function defaultUrl() {
-  if (scriptOrigin) return scriptOrigin;
-  if (typeof location !== 'undefined' && /^https?:$/.test(location.protocol)) return location.origin;
-  return undefined;
-}
-
 // The origin that served this file: a page that loads /herald.js from a Herald server talks to
 // that server by default. (document.currentScript is null in a module, hence location.)
 const scriptOrigin = (() => {
@@ -22,6 +16,12 @@ const scriptOrigin = (() => {
     return undefined;
   }
 })();
+
+function defaultUrl() {
+  if (scriptOrigin) return scriptOrigin;
+  if (typeof location !== 'undefined' && /^https?:$/.test(location.protocol)) return location.origin;
+  return undefined;
+}
 
 function normalizeOptions(raw) {
   const o = { ...raw };

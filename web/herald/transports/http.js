@@ -23,7 +23,7 @@ async function postBatch(engine, frames, signal) {
   let body;
   try {
     body = await response.json();
-  } catch (err) {
+  } catch {
     throw new HeraldError('connection_lost', `POST /v1/rpc: unreadable answer (HTTP ${response.status})`);
   }
   if (Array.isArray(body)) return body;
