@@ -1,10 +1,10 @@
 # Herald — one entry point for developers and CI.
 #
 #   make run            install what is missing, build, start one node on 0.0.0.0:8080
-#   make test           install, build, run every test (unit, sanitizer, black-box)
+#   make test           install, lint, format-check, build, run every test
 #
 # Other targets: deps build build-sanitize test-unit test-unit-asan test-blackbox
-# test-blackbox-asan bench-smoke format format-check tidy clean distclean help.
+# test-blackbox-asan bench-smoke lint format format-check tidy clean distclean help.
 # Variables: ARGS (extra flags for `make run`), JOBS (parallel jobs, default nproc),
 # DEPS_FLAGS (passed to tools/install-deps.sh, e.g. --browser), SKIP_DEPS=1 (skip the
 # install step), NO_BUILD=1 (test-* targets run what is built without rebuilding; `make test`
@@ -42,12 +42,12 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 phase = @printf '\n==> %s\n' "$(1)"
 
 .PHONY: help deps build build-sanitize run test test-unit test-unit-asan test-blackbox \
-        test-blackbox-asan test-web test-browser bench-smoke format format-check tidy clean distclean
+        test-blackbox-asan test-web test-browser bench-smoke lint format format-check tidy clean distclean
 
 help:
 	@echo 'Herald make targets:'
 	@echo '  make run              install deps, build, start build/herald (extra flags: ARGS="...")'
-	@echo '  make test             install deps, build, run unit + sanitizer + black-box tests'
+	@echo '  make test             install deps, lint, format-check, build, run unit + sanitizer + black-box tests'
 	@echo '  make deps             tools/install-deps.sh $$DEPS_FLAGS (idempotent)'
 	@echo '  make build            configure and build $(BUILD_DIR)/ ($(BUILD_TYPE))'
 	@echo '  make build-sanitize   configure and build $(ASAN_DIR)/ (Debug, ASan + UBSan)'
@@ -58,8 +58,9 @@ help:
 	@echo '  make test-web         node --test tests/web/ (browser library logic, no server)'
 	@echo '  make test-browser     node --test tests/browser/ (headless Chromium vs $(BUILD_DIR)/herald)'
 	@echo '  make bench-smoke      bench/run --smoke: every benchmark scenario, tiny, vs nginx+nchan (BENCHMARKS.md)'
+	@echo '  make lint             eslint . (eslint.config.js: web/, tests/, bench/*.mjs; needs no build)'
 	@echo '  make format           clang-format -i over $(SOURCE_DIRS)'
-	@echo '  make format-check     fail if any file is not formatted'
+	@echo '  make format-check     fail if any C++ file is not formatted (needs no build)'
 	@echo '  make tidy             clang-tidy report over the compile database (never fails)'
 	@echo '  make clean            remove $(BUILD_DIR)/ and $(ASAN_DIR)/ (distclean: node_modules too)'
 
@@ -149,6 +150,8 @@ test:
 	sub() { $(MAKE) SKIP_DEPS=1 "$$@"; }; \
 	run_tests() { $(MAKE) SKIP_DEPS=1 NO_BUILD=1 "$$@"; }; \
 	if step deps $(MAKE) deps DEPS_FLAGS="$(TEST_DEPS_FLAGS)"; then \
+	  step lint run_tests lint || true; \
+	  step format-check run_tests format-check || true; \
 	  step web run_tests test-web || true; \
 	  if step build sub build; then \
 	    build_ok=1; step unit run_tests test-unit || true; \
@@ -178,6 +181,14 @@ test:
 	fi
 
 # --- code hygiene ---------------------------------------------------------------------------
+# The JavaScript: the browser library's modules, the tests, the bench tooling. Needs only
+# node_modules (npm ci, which deps runs), not a build.
+lint: deps
+	$(call phase,lint: eslint . (eslint.config.js))
+	@test -x node_modules/.bin/eslint || { echo "lint: node_modules/.bin/eslint is missing: run 'make deps'" >&2; exit 1; }
+	node_modules/.bin/eslint .
+	@echo "lint: no problems"
+
 format:
 	$(call phase,format: clang-format -i over $(wildcard $(SOURCE_DIRS)))
 	@files="$(CXX_SOURCES)"; \

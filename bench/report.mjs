@@ -20,7 +20,7 @@ export function upperBoundOf(index) {
 
 /** The bucket of a non-negative integer value (as histogram::index_of). */
 export function indexOf(value) {
-  let v = BigInt(Math.max(0, Math.round(value)));
+  const v = BigInt(Math.max(0, Math.round(value)));
   if (v < SUB_COUNT) return Number(v);
   let exponent = -1n;
   for (let x = v; x > 0n; x >>= 1n) exponent++;

@@ -3,7 +3,7 @@
 // errors on any page; screenshots (desktop and phone) saved under tests/artifacts/.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, launchBrowser, PAGE_BOUND_MS, screenshot, startServer, test, uniq, watchProblems } from './lib/browser.mjs';
+import { after, before, describe, launchBrowser, PAGE_BOUND_MS, screenshot, startServer, test, uniq } from './lib/browser.mjs';
 import { expectMessage, members, openChat, signIn } from './lib/chat.mjs';
 
 describe('the chat page', () => {

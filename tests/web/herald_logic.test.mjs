@@ -1,18 +1,15 @@
 // Unit tests of herald.js's pure logic, in node without a DOM: backoff, the bounded command
-// queue, eid/seq resume bookkeeping and transport fallback. The file under test is the very
-// web/herald.js the server serves; importing it defines globalThis.Herald.
+// queue, eid/seq resume bookkeeping and transport fallback. They import the library's own ES
+// modules (web/herald/), the very sources cmake/bundle_web.cmake joins into /herald.js;
+// tests/web/bundle.test.mjs checks that join.
 //
 //   node --test tests/web/
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-await import(path.join(here, '..', '..', 'web', 'herald.js'));
-const { Herald } = globalThis;
-const { Backoff, CommandQueue, EventTracker, TransportLadder, parseTransports, webSocketUrl, endpoint } = Herald.internals;
+import { Backoff, CommandQueue, EventTracker, TransportLadder, parseTransports } from '../../web/herald/bookkeeping.js';
+import { endpoint, webSocketUrl } from '../../web/herald/helpers.js';
+import { Herald } from '../../web/herald/index.js';
 
 /** Resolves to {status: 'pending'|'fulfilled'|'rejected'} once the microtasks queued so far ran. */
 async function settledState(promise) {
@@ -24,7 +21,8 @@ async function settledState(promise) {
 }
 
 describe('loading', () => {
-  test('importing the file defines Herald without touching a DOM', () => {
+  test('importing the entry module defines globalThis.Herald without touching a DOM', () => {
+    assert.equal(globalThis.Herald, Herald);
     assert.equal(typeof Herald.connect, 'function');
     assert.deepEqual(Herald.transports, ['ws', 'sse', 'longpoll', 'jsonp', 'frame']);
     assert.equal(typeof document, 'undefined');

@@ -25,7 +25,7 @@ export function parseResponses(buf, final = false) {
       const c = line.indexOf(':');
       if (c > 0) headers[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
     }
-    let bodyStart = end + 4;
+    const bodyStart = end + 4;
     let body;
     let consumed;
     if (headers['transfer-encoding']?.toLowerCase().includes('chunked')) {

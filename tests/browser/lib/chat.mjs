@@ -28,7 +28,8 @@ export async function members(page, names) {
       { timeout: PAGE_BOUND_MS, polling: 50 },
     );
   } catch (err) {
-    assert.fail(`members never became ${JSON.stringify(names)}: shown ${JSON.stringify(await list.allTextContents())}`);
+    // Keep the cause: not every failure of waitForFunction is a timeout.
+    assert.fail(`members never became ${JSON.stringify(names)}: shown ${JSON.stringify(await list.allTextContents())} (${err.message.split('\n')[0]})`);
   }
 }
 
