@@ -7,7 +7,7 @@
 // prediction fails; against the old generator it succeeded.
 
 import assert from 'node:assert/strict';
-import { after, before, call, describe, rpc, startHerald, test, uniq } from './lib/herald.mjs';
+import { call, describe, rpc, test, uniq, useHerald } from './lib/herald.mjs';
 
 const MASK = (1n << 64n) - 1n;
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -80,11 +80,7 @@ function wordsOf(id) {
 }
 
 describe('session ids', () => {
-  let herald;
-  before(async () => {
-    herald = await startHerald(['--node', 'idtest']);
-  });
-  after(async () => herald?.stop());
+  const herald = useHerald(['--node', 'idtest']);
 
   test('the attack itself works: 312 outputs of mt19937_64 predict the 313th', () => {
     const next = mt64(0x1234abcd);
@@ -119,7 +115,7 @@ describe('session ids', () => {
     await call(herald.url, 'exit', { session });
     const random = session.slice(session.indexOf('_') + 1);
     // The debug log (the harness starts every node with --log-level debug) names the session.
-    assert.match(herald.logs(), /"session ended"/);
-    assert.equal(herald.logs().includes(random.slice(0, 12)), false, 'a log line shows the id');
+    assert.match(herald.server.logs(), /"session ended"/);
+    assert.equal(herald.server.logs().includes(random.slice(0, 12)), false, 'a log line shows the id');
   });
 });
