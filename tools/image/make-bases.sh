@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Builds the two root filesystems the Containerfile starts FROM, as tarballs, from Debian
+# packages only (no container registry is needed or reached):
+#
+#   tools/image/make-bases.sh OUT_DIR
+#
+#   OUT_DIR/build-base.tar  bookworm with apt and the -dev packages Herald builds with
+#   OUT_DIR/run-base.tar    only the shared libraries build/herald links, tini, and the
+#                           passwd/group entries of the numeric user 10001 (no shell, no apt)
+#
+# Both come from one mmdebstrap run each against the same suites, so the libraries the run
+# stage carries are the versions the build stage compiled against. A tarball newer than this
+# script is kept (delete it to refresh the packages).
+set -euo pipefail
+
+out="${1:?usage: tools/image/make-bases.sh OUT_DIR}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mkdir -p "$out"
+
+suites=(
+  "deb http://deb.debian.org/debian bookworm main"
+  "deb http://deb.debian.org/debian bookworm-updates main"
+  "deb http://deb.debian.org/debian-security bookworm-security main"
+)
+
+# What CMakeLists.txt finds, plus ccache for the image build's cache mount.
+build_packages=(
+  build-essential cmake pkg-config ccache
+  libcaf-dev nlohmann-json3-dev prometheus-cpp-dev libjemalloc-dev libboost1.81-dev
+)
+
+# `ldd build/herald` on bookworm: libc6, libstdc++6, libgcc-s1 (pulled in as dependencies),
+# CAF, prometheus-cpp and jemalloc. tini is PID 1 (it forwards SIGTERM and reaps).
+run_packages=(libcaf-core0.17 libprometheus-cpp-core1.0 libjemalloc2 tini)
+
+fresh() { [[ -f "$1" && "$1" -nt "$here/make-bases.sh" ]]; }
+
+join_by_comma() { local IFS=,; echo "$*"; }
+
+if fresh "$out/build-base.tar"; then
+  echo "make-bases: $out/build-base.tar is up to date"
+else
+  echo "make-bases: mmdebstrap build-base.tar (${build_packages[*]}) ..."
+  mmdebstrap --quiet --mode=root --format=tar --variant=apt \
+    --include="$(join_by_comma "${build_packages[@]}")" \
+    --aptopt='APT::Install-Recommends "false"' \
+    bookworm "$out/build-base.tar.part" "${suites[@]}"
+  mv "$out/build-base.tar.part" "$out/build-base.tar"
+fi
+
+if fresh "$out/run-base.tar"; then
+  echo "make-bases: $out/run-base.tar is up to date"
+else
+  echo "make-bases: mmdebstrap run-base.tar (${run_packages[*]}) ..."
+  # extract: unpack the packages and their dependencies without dpkg or maintainer scripts
+  # (none of these has one that matters); the hooks write what dpkg would have left behind
+  # that the server needs: the linker cache, the user, an empty /tmp.
+  mmdebstrap --quiet --mode=root --format=tar --variant=extract \
+    --include="$(join_by_comma "${run_packages[@]}")" \
+    --customize-hook='ldconfig -r "$1"' \
+    --customize-hook='printf "root:x:0:0:root:/root:/sbin/nologin\nherald:x:10001:10001:herald:/nonexistent:/sbin/nologin\n" > "$1/etc/passwd"' \
+    --customize-hook='printf "root:x:0:\nherald:x:10001:\n" > "$1/etc/group"' \
+    --customize-hook='mkdir -p "$1/tmp" && chmod 1777 "$1/tmp"' \
+    --customize-hook='cd "$1" && rm -rf usr/share/doc usr/share/man usr/share/lintian usr/share/locale usr/lib/x86_64-linux-gnu/gconv var/cache/apt var/lib/apt etc/apt etc/resolv.conf etc/hostname' \
+    bookworm "$out/run-base.tar.part" "${suites[@]}"
+  mv "$out/run-base.tar.part" "$out/run-base.tar"
+fi
