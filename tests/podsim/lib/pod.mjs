@@ -5,8 +5,8 @@
 //
 //   const p = await startPod({ netns, argv: ['/usr/bin/tini', '--', '/usr/bin/herald', …],
 //                              env: { HERALD_NODE: 'herald-0' }, rootfs, user: '10001:10001' });
-//   (or without rootfs: the host's binaries, with etcFiles {'herald/config.json': …} laid
-//   over /etc, as a ConfigMap mount would put them)
+//   etcFiles {'herald/config.json': …} puts files under /etc as ConfigMap mounts would: bound
+//   over the image's /etc/herald, or (without rootfs: the host's binaries) laid over /etc
 //   await p.listening;          // herald's "listening" log line (its JSON log on stderr)
 //   p.terminate();              // SIGTERM to the pod's PID 1, as the kubelet sends it
 //   await p.exited;             // {code, signal, ms}: ms from SIGTERM to exit
@@ -22,20 +22,26 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 // Runs as PID 1 of the new PID namespace, before the image's entrypoint replaces it (exec).
+// The pod's files (its ConfigMap mounts) are bound, read-only, over the image's directories
+// under /etc, as volume mounts are: `dirs` names them (herald for /etc/herald).
 const ENTER_ROOTFS = `set -eu
-root="$1"; image="$2"; user="$3"; shift 3
+root="$1"; image="$2"; user="$3"; files="$4"; dirs="$5"; shift 5
 mount --bind "$image" "$root"
 mount -o remount,bind,ro "$root"
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
+for d in $dirs; do
+  mount --bind "$files/$d" "$root/etc/$d"
+  mount -o remount,bind,ro "$root/etc/$d"
+done
 exec chroot --userspec="$user" "$root" "$@"`;
 
 // Without an image: the host's root, with the pod's files (its ConfigMap mounts, its
 // resolv.conf) laid over /etc by an overlay that only this mount namespace sees.
 const NO_ROOTFS = `set -eu
-overlay="$1"; shift
-if [ -n "$overlay" ]; then
-  mount -t overlay overlay -o "lowerdir=/etc,upperdir=$overlay/upper,workdir=$overlay/work" /etc
+files="$1"; shift
+if [ -n "$files" ]; then
+  mount -t overlay overlay -o "lowerdir=/etc,upperdir=$files,workdir=$files/../work" /etc
 fi
 mount -t proc proc /proc
 exec "$@"`;
@@ -51,17 +57,23 @@ function childrenOf(pid) {
 /** Starts a pod process; see the file's header. `name` tags its log lines. */
 export function startPod({ name, netns, argv, env = {}, rootfs, user = '10001:10001', etcFiles = {} }) {
   const mountDir = mkdtempSync(path.join(os.tmpdir(), 'herald-pod-'));
-  let overlay = '';
-  if (!rootfs && Object.keys(etcFiles).length > 0) {
-    overlay = mountDir;
-    mkdirSync(path.join(overlay, 'work'));
-    for (const [rel, content] of Object.entries(etcFiles)) {
-      const file = path.join(overlay, 'upper', rel);
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, content);
-    }
+  const files = path.join(mountDir, 'files');
+  for (const [rel, content] of Object.entries(etcFiles)) {
+    mkdirSync(path.dirname(path.join(files, rel)), { recursive: true });
+    writeFileSync(path.join(files, rel), content);
   }
-  const inner = rootfs ? ['sh', '-c', ENTER_ROOTFS, 'pod', mountDir, rootfs, user, ...argv] : ['sh', '-c', NO_ROOTFS, 'pod', overlay, ...argv];
+  const haveFiles = Object.keys(etcFiles).length > 0;
+  let inner;
+  if (rootfs) {
+    const root = path.join(mountDir, 'root');
+    mkdirSync(root);
+    const dirs = [...new Set(Object.keys(etcFiles).map((rel) => rel.split('/')[0]))];
+    if (Object.keys(etcFiles).some((rel) => !rel.includes('/'))) throw new Error('with an image, etcFiles go in directories (herald/config.json)');
+    inner = ['sh', '-c', ENTER_ROOTFS, 'pod', root, rootfs, user, files, dirs.join(' '), ...argv];
+  } else {
+    if (haveFiles) mkdirSync(path.join(mountDir, 'work'));
+    inner = ['sh', '-c', NO_ROOTFS, 'pod', haveFiles ? files : '', ...argv];
+  }
   const command = ['ip', 'netns', 'exec', netns, 'unshare', '--mount', '--pid', '--fork', '--kill-child', '--', ...inner];
   // PATH is the only variable a kubelet adds that a command needs to be found.
   const proc = spawn(command[0], command.slice(1), {
