@@ -150,14 +150,15 @@ test-rollout: $(if $(NO_BUILD),,build)
 
 # The container image (Containerfile): base tarballs from Debian packages (mmdebstrap), then
 # buildah with chroot isolation. A first build compiles the server inside the build stage
-# (about 15 minutes on 2 cores; later builds reuse the ccache mount and the cached layers).
+# (46 min measured on 2 busy cores; later builds reuse the ccache mount and the cached layers:
+# about a minute).
 image:
 	@$(MAKE) deps DEPS_FLAGS="$(DEPS_FLAGS) --image"
 	$(call phase,image: tools/image/build.sh)
 	tools/image/build.sh
 
 # Runs the built image as Kubernetes would, without a runtime (tests/image/image.test.mjs).
-# Not a phase of `make test`: it needs `make image` first, which takes minutes.
+# About 10 s, but not a phase of `make test`: it needs `make image` first, which takes minutes.
 test-image:
 	@$(MAKE) deps DEPS_FLAGS="$(DEPS_FLAGS) --image"
 	$(call phase,test-image: node --test tests/image/)

@@ -18,8 +18,10 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { bounded } from '../blackbox/lib/bounded.mjs';
 import { call, enter, listen, request } from '../blackbox/lib/http.mjs';
+import { ensureTools, render } from '../helm/lib/kube.mjs';
 import { Lab } from '../podsim/lib/netns.mjs';
 import { startPod } from '../podsim/lib/pod.mjs';
+import { podSpecOf } from '../podsim/lib/statefulset.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const version = readFileSync(path.join(repo, 'CMakeLists.txt'), 'utf8').match(/project\(herald VERSION ([0-9.]+)/)[1];
@@ -135,4 +137,50 @@ describe(`the image ${IMAGE}`, () => {
     assert.deepEqual([exit.code, exit.signal], [0, null], pod.logs());
     pod = null;
   });
+
+  test("the chart's pod runs in it: its args after the entrypoint, its user, its config.json in /etc/herald", async () => {
+    await ensureTools();
+    const objects = await render({
+      valuesFiles: [path.join(repo, 'helm/herald/ci/single-node-values.yaml')],
+      set: ['herald.undeclaredGroups=refuse', 'herald.groups[0].name=lobby', 'herald.groups[0].bit=1'],
+    });
+    const net = await lab.addPod('chart-0');
+    const spec = podSpecOf(objects, 0, { podIp: net.ip });
+    const sc = objects.find((o) => o.kind === 'StatefulSet').spec.template.spec.containers[0].securityContext;
+    // A container's args replace the image's CMD and follow its ENTRYPOINT.
+    pod = startPod({
+      name: spec.podName,
+      netns: net.netns,
+      argv: [...config.Entrypoint, ...spec.args],
+      env: spec.env,
+      rootfs,
+      user: `${sc.runAsUser}:${sc.runAsGroup}`,
+      etcFiles: spec.etcFiles,
+    });
+    const listening = await bounded(pod.listening, 30_000, 'the chart pod to listen').catch((e) => {
+      throw new Error(`${e.message}\n${pod.logs()}`);
+    });
+    assert.equal(listening.node, spec.podName);
+    const url = `http://${net.ip}:${spec.clientPort}`;
+    assert.equal((await request(url, { path: '/readyz' })).status, 200);
+    // The ConfigMap's settings took effect: declared lobby only, everything else refused.
+    const session = await enter(url, 'carol', ['lobby']);
+    assert.match(session, /^chat-herald-0/);
+    const refused = await request(url, {
+      method: 'POST',
+      path: '/v1/rpc',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: 1, method: 'join', params: { session, group: 'elsewhere' } }),
+    });
+    assert.equal(refused.body?.error?.code, 'not_found', refused.text);
+    assert.ok(pod.terminate());
+    const exit = await bounded(pod.exited, (seconds(spec.args) + 2) * 1000, 'the chart pod to drain');
+    assert.deepEqual([exit.code, exit.signal], [0, null], pod.logs());
+    pod = null;
+  });
 });
+
+/** --drain-timeout of a container's args, in seconds. */
+function seconds(args) {
+  return Number(/^--drain-timeout=(\d+)s$/.exec(args.find((a) => a.startsWith('--drain-timeout=')))[1]);
+}
