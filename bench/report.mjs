@@ -101,7 +101,7 @@ function gnuplot(script) {
 }
 
 /**
- * Writes into `dir` a latency CDF per scenario (Herald and nchan) and deliveries/s by
+ * Writes into `dir` a latency CDF per scenario (every server) and deliveries/s by
  * subscriber count for the fan-out scenarios. Returns [{file, title}]; [] without gnuplot.
  */
 export function writePlots(dir, results) {
@@ -112,7 +112,7 @@ export function writePlots(dir, results) {
   fs.mkdirSync(dir, { recursive: true });
   const plots = [];
   for (const { s, by } of results) {
-    const series = Object.entries(by).filter(([, r]) => r.latency.count > 0);
+    const series = Object.entries(by).filter(([, r]) => r.latency?.count > 0);
     if (!series.length) continue;
     const data = series.map(([name, r]) => {
       const file = path.join(dir, `${s.name}-${name}.cdf`);
@@ -132,27 +132,26 @@ plot ${data.join(', ')}
 `);
     plots.push({ file, title: `latency CDF ${s.name}` });
   }
-  const fanout = results.filter(({ s, by }) => s.name.startsWith('fanout') && !s.name.endsWith('hz')
+  const fanout = results.filter(({ s, by }) => s.name.startsWith('fanout') && !s.name.endsWith('hz') && !s.spread
     && Object.values(by).some((r) => Number.isFinite(r.deliveries_per_s)));
   if (fanout.length) {
     // One data block per transport (gnuplot `index`), so that only points of one transport are
-    // joined by a line.
+    // joined by a line; one column per server.
+    const servers = ['herald', 'nchan', 'centrifugo'].filter((x) => fanout.some(({ by }) => Number.isFinite(by[x]?.deliveries_per_s)));
     const transports = [...new Set(fanout.map(({ s }) => s.transport))].sort();
     const blocks = transports.map((t) => fanout
       .filter(({ s }) => s.transport === t)
-      .map(({ s, by }) => `${s.subscribers} ${by.herald?.deliveries_per_s ?? 'NaN'} ${by.nchan?.deliveries_per_s ?? 'NaN'} ${s.name}`)
+      .map(({ s, by }) => `${s.subscribers} ${servers.map((x) => by[x]?.deliveries_per_s ?? 'NaN').join(' ')} ${s.name}`)
       .sort((a, b) => Number(a.split(' ')[0]) - Number(b.split(' ')[0]))
       .join('\n'));
     const dat = path.join(dir, 'deliveries.dat');
     fs.writeFileSync(dat, blocks.join('\n\n\n') + '\n');
     const file = 'deliveries-by-subscribers.png';
-    const lines = transports.flatMap((t, i) => [
-      `'${dat}' index ${i} using 1:2 with linespoints pt 7 title 'herald ${t}'`,
-      `'${dat}' index ${i} using 1:3 with linespoints pt 5 title 'nchan ${t}'`,
-    ]);
+    const lines = transports.flatMap((t, i) => servers.map((x, k) =>
+      `'${dat}' index ${i} using 1:${k + 2} with linespoints pt ${7 - 2 * k} title '${x} ${t}'`));
     gnuplot(`set terminal pngcairo size 800,500
 set output '${path.join(dir, file)}'
-set title 'Fan-out deliveries/s by subscriber count'
+set title 'Fan-out deliveries/s by subscriber count (pipelined publisher)'
 set logscale x
 set xlabel 'subscribers'
 set ylabel 'deliveries/s'

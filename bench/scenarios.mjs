@@ -9,8 +9,9 @@ export const MAX_PER_PROC = 15_000;
 
 const procsFor = (subscribers) => Math.max(1, Math.ceil(subscribers / MAX_PER_PROC));
 
-const THROUGHPUT = ['deliveries_per_s', 'publish_rate', 'loss', 'p50', 'p99', 'p999', 'last_p99', 'cpu_us', 'rss_mb'];
-const LATENCY = ['deliveries_per_s', 'publish_rate', 'loss', 'p50', 'p99', 'p999', 'last_p99', 'cpu_us'];
+const THROUGHPUT = ['deliveries_per_s', 'publish_rate', 'loss', 'p50', 'p99', 'p999', 'max', 'last_p99', 'pub_p50', 'pub_p99',
+  'cpu_us', 'rss_mb'];
+const LATENCY = ['deliveries_per_s', 'publish_rate', 'loss', 'p50', 'p99', 'p999', 'max', 'last_p99', 'pub_p50', 'pub_p99', 'cpu_us'];
 const IDLE = ['ready', 'setup_rate', 'rss_per_conn_kb', 'rss_mb'];
 const CHAT = ['deliveries_per_s', 'deliveries_per_core', 'publish_rate', 'loss', 'p50', 'p99', 'p999', 'cpu_us',
   'reconnects', 'reconnect_p50', 'reconnect_p99', 'rss_mb'];
@@ -25,11 +26,22 @@ function full() {
       pubConnections: 4, pipeline: 64, metrics: LATENCY, goal: 'zero loss; p99 < 1 ms at 30k/s',
     });
   // 2. and 3. Fan-out flat out, and at 10 msg/s for the last-subscriber time.
-  for (const transport of ['ws', 'sse'])
+  for (const transport of ['ws', 'sse']) {
     list.push({
       name: `fanout-1k-${transport}`, transport, subscribers: 1000, rate: 0, duration: 10, warmup: 2,
       pubConnections: 4, pipeline: 16, metrics: THROUGHPUT, goal: '≥ 2× nchan deliveries/s, zero loss',
+      family: `fanout-1k-${transport}`,
     });
+    // 2b. The same flat out as a backend publishes (issue 17): one message per request, one
+    // request in flight on each of K keep-alive connections, the one channel spread over all K.
+    for (const k of transport === 'ws' ? [1, 4] : [4])
+      list.push({
+        name: `fanout-1k-${transport}-1inflight-k${k}`, transport, subscribers: 1000, rate: 0, duration: 10, warmup: 2,
+        pubConnections: k, pipeline: 1, spread: true, metrics: THROUGHPUT,
+        goal: '≥ 2× nchan deliveries/s; p99 and max not far above p50',
+        family: `fanout-1k-${transport}`,
+      });
+  }
   list.push({
     name: 'fanout-10k-ws', transport: 'ws', subscribers: 10_000, rate: 0, duration: 10, warmup: 2,
     pubConnections: 4, pipeline: 16, metrics: THROUGHPUT, goal: '≥ 2× nchan deliveries/s',
@@ -79,8 +91,9 @@ function smoke() {
       rate: s.idle ? undefined : s.rate === 0 || s.rate > 200 ? 200 : s.rate,
       duration: 2,
       warmup: 0,
-      pubConnections: 1,
-      pipeline: 4,
+      // The one-in-flight scenarios keep their publisher; the pipelined ones pipeline less.
+      pubConnections: s.spread ? s.pubConnections : 1,
+      pipeline: s.spread ? 1 : 4,
       ...(s.chat ? { subscribers: 40, procs: 2, rate: 20, chat: { ...s.chat, userRate: 20, churnRate: 10 } } : {}),
     }));
 }

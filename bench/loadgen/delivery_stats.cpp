@@ -10,6 +10,44 @@ namespace {
 constexpr uint64_t max_tracked_seq = 64 * 1024 * 1024;
 } // namespace
 
+bool seq_tracker::accept(uint64_t seq) {
+  if (seq == next && seq > highest) { // in order, nothing pending: the common case
+    highest = seq;
+    ++next;
+    ++unique;
+    return true;
+  }
+  if (seq < next || (seq > next && seq - next <= window_size && window[seq - next - 1])) {
+    ++duplicates;
+    return false;
+  }
+  if (seq < highest)
+    ++reordered;
+  highest = std::max(highest, seq);
+  ++unique;
+  // A seq more than the window ahead: the lowest missing ones are given up on (gaps).
+  while (seq > next + window_size) {
+    ++gaps;
+    pass_next();
+  }
+  if (seq == next)
+    pass_next();
+  else
+    window.set(seq - next - 1);
+  return true;
+}
+
+// `next` is accounted for (received or given up on): move past it and every received seq that
+// follows it, keeping bit i = seq next + 1 + i.
+void seq_tracker::pass_next() {
+  ++next;
+  while (window[0]) {
+    window >>= 1;
+    ++next;
+  }
+  window >>= 1;
+}
+
 void delivery_stats::start(std::vector<uint32_t> subscribers_per_channel) {
   subscribers_per_channel_ = std::move(subscribers_per_channel);
   messages_.assign(subscribers_per_channel_.size(), {});
@@ -23,13 +61,8 @@ void delivery_stats::record(seq_tracker& tracker, uint32_t channel, const payloa
     ++malformed_;
     return;
   }
-  if (fields.seq < tracker.next) {
-    ++tracker.duplicates;
+  if (!tracker.accept(fields.seq))
     return;
-  }
-  tracker.gaps += fields.seq - tracker.next;
-  tracker.next = fields.seq + 1;
-  ++tracker.unique;
   if (first_delivery_ns_ == 0)
     first_delivery_ns_ = now;
   last_delivery_ns_ = now;

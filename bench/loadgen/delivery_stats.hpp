@@ -1,5 +1,6 @@
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,12 +10,26 @@
 
 namespace herald::bench {
 
-/// Per-subscriber order tracking: which seq of its channel it expects next.
+/// Per-subscriber tracking of one channel's seqs, tolerant of reordering: publishes spread
+/// over several connections (--spread) reach the server, and so the subscriber, in any order
+/// within the requests in flight. `next` is the lowest seq not received yet; `window` holds
+/// which of the `window_size` seqs after it arrived already.
 struct seq_tracker {
+  static constexpr uint64_t window_size = 256;
+
   uint64_t next = 1;
   uint64_t unique = 0;     // distinct seqs received
-  uint64_t duplicates = 0; // a seq at or below one already received
-  uint64_t gaps = 0;       // seqs skipped over (received later or never)
+  uint64_t duplicates = 0; // a seq received before
+  uint64_t reordered = 0;  // a seq received after a higher one
+  uint64_t gaps = 0;       // seqs given up on: more than window_size behind the highest one
+  uint64_t highest = 0;
+  std::bitset<window_size> window; // bit i: seq next + 1 + i received
+
+  /// Takes one received seq; false when it is a duplicate.
+  bool accept(uint64_t seq);
+
+private:
+  void pass_next();
 };
 
 /// What the subscribers of one process saw: counts, the latency of every delivery, and per

@@ -56,7 +56,7 @@ driver::driver(const options& opts, const sockaddr_in& address)
     : opts_(opts), address_(address), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
       channel_names_(make_channel_names(opts)),
       sub_context_{opts, stats_, channel_names_, host_header(opts), 0, 0, 0, 0, {}},
-      pub_context_{opts, channel_names_, host_header(opts), chat_layout(opts), 0, 0, 0, {}},
+      pub_context_{opts, channel_names_, host_header(opts), chat_layout(opts), 0, 0, 0, {}, {}},
       chat_context_(opts, stats_, channel_names_, host_header(opts), epoll_fd_, address),
       next_seq_(opts.channels, 1), final_seq_(opts.channels, 0) {}
 
@@ -275,13 +275,21 @@ void driver::pump_publishers(int64_t now) {
         std::floor(opts_.rate * static_cast<double>(now - publish_start_) / 1e9));
     while (sent_ < due) {
       const auto channel = static_cast<uint32_t>(sent_ % channels);
-      auto& pub = *publishers_[channel % connections];
-      if (!pub.can_send())
+      publisher* pub = sender_for(channel);
+      if (pub == nullptr)
         break;
-      pub.publish(channel, next_seq_[channel]++, warmup);
+      pub->publish(channel, next_seq_[channel]++, warmup);
       ++sent_;
     }
     max_backlog_ = std::max(max_backlog_, due - sent_);
+  } else if (opts_.spread) {
+    // Flat out, spread: every free slot of every connection takes the next message, channels
+    // round-robin.
+    for (publisher* pub = sender_for(0); pub != nullptr; pub = sender_for(0)) {
+      const auto channel = static_cast<uint32_t>(sent_ % channels);
+      pub->publish(channel, next_seq_[channel]++, warmup);
+      ++sent_;
+    }
   } else {
     // Flat out: every connection keeps its pipeline full, cycling over its own channels
     // (k % connections == its index), so that each channel's order is one connection's order.
@@ -302,21 +310,37 @@ void driver::pump_publishers(int64_t now) {
     pub->flush_requests();
 }
 
-// Sends what is due at `rate` over channels [first, first + count), round-robin; the channel
-// picks the connection (k % P) so that each channel's order is one connection's order.
+// The connection that sends the next message of `channel`, or nullptr when it cannot send now:
+// connection k % P, so that each channel's order is one connection's order; with --spread the
+// next free connection after the last one used.
+publisher* driver::sender_for(uint32_t channel) {
+  const auto connections = static_cast<uint32_t>(publishers_.size());
+  if (!opts_.spread) {
+    publisher& pub = *publishers_[channel % connections];
+    return pub.can_send() ? &pub : nullptr;
+  }
+  for (uint32_t i = 0; i < connections; ++i) {
+    spread_cursor_ = (spread_cursor_ + 1) % connections;
+    if (publishers_[spread_cursor_]->can_send())
+      return publishers_[spread_cursor_].get();
+  }
+  return nullptr;
+}
+
+// Sends what is due at `rate` over channels [first, first + count), round-robin, each over
+// the connection sender_for picks.
 void driver::publish_due(double rate, uint64_t& sent, uint32_t first, uint32_t count, bool warmup,
                          int64_t now) {
   if (rate <= 0 || count == 0)
     return;
-  const auto connections = static_cast<uint32_t>(publishers_.size());
   const auto due
       = static_cast<uint64_t>(std::floor(rate * static_cast<double>(now - publish_start_) / 1e9));
   while (sent < due) {
     const auto channel = first + static_cast<uint32_t>(sent % count);
-    auto& pub = *publishers_[channel % connections];
-    if (!pub.can_send())
+    publisher* pub = sender_for(channel);
+    if (pub == nullptr)
       break;
-    pub.publish(channel, next_seq_[channel]++, warmup);
+    pub->publish(channel, next_seq_[channel]++, warmup);
     ++sent;
     ++sent_;
   }
@@ -417,12 +441,13 @@ void driver::hold_idle() {
 }
 
 void driver::report() const {
-  uint64_t expected = 0, unique = 0, duplicates = 0, gaps = 0;
+  uint64_t expected = 0, unique = 0, duplicates = 0, gaps = 0, reordered = 0;
   const auto add = [&](const seq_tracker& tracker, uint32_t channel) {
     expected += final_seq_[channel];
     unique += tracker.unique;
     duplicates += tracker.duplicates;
     gaps += tracker.gaps;
+    reordered += tracker.reordered;
   };
   for (const auto& sub : subscribers_)
     if (sub->is_ready())
@@ -462,9 +487,11 @@ void driver::report() const {
       << ",\"published\":" << pub_context_.published
       << ",\"publish_errors\":" << pub_context_.errors << ",\"publish_s\":" << publish_s
       << ",\"publish_rate\":" << (publish_s > 0 ? pub_context_.published / publish_s : 0.0)
-      << ",\"max_backlog\":" << max_backlog_ << ",\"expected\":" << expected
-      << ",\"delivered\":" << stats_.delivered() << ",\"unique\":" << unique
-      << ",\"missing\":" << missing << ",\"duplicates\":" << duplicates << ",\"gaps\":" << gaps
+      << ",\"max_backlog\":" << max_backlog_
+      << ",\"publish_round_trip_ns\":" << pub_context_.round_trip.to_json()
+      << ",\"expected\":" << expected << ",\"delivered\":" << stats_.delivered()
+      << ",\"unique\":" << unique << ",\"missing\":" << missing << ",\"duplicates\":" << duplicates
+      << ",\"gaps\":" << gaps << ",\"reordered\":" << reordered
       << ",\"malformed\":" << stats_.malformed() << ",\"drained\":" << (drained_ ? "true" : "false")
       << ",\"deliveries_per_s\":" << deliveries_per_s
       << ",\"loadgen_cpu_s\":" << cpu_seconds_of_this_process()

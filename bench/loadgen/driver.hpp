@@ -43,6 +43,7 @@ private:
   bool wait_for_nchan_subscribers();
   void publish_phase();
   void pump_publishers(int64_t now);
+  publisher* sender_for(uint32_t channel);
   void publish_due(double rate, uint64_t& sent, uint32_t first, uint32_t count, bool warmup,
                    int64_t now);
   bool write_final_file() const;
@@ -72,6 +73,7 @@ private:
   std::vector<uint64_t> next_seq_;  // per channel, what the publisher sends next
   std::vector<uint64_t> final_seq_; // per channel, the last one published
   std::vector<uint32_t> publisher_channel_cursor_;
+  uint32_t spread_cursor_ = 0;
   int64_t setup_start_ = 0;
   int64_t setup_end_ = 0;
   int64_t publish_start_ = 0;

@@ -32,11 +32,14 @@ bool parse_url(std::string_view url, options& opts) {
 const char* usage_text() {
   return R"(usage: herald-loadgen [flags]
 
-Subscribes N clients to Herald or nginx+nchan, publishes 100-byte timestamped messages, and
+Subscribes N clients to Herald, nginx+nchan or Centrifugo, publishes 100-byte timestamped messages, and
 prints one JSON line of results (deliveries, loss, latency percentiles, last-subscriber time).
 
   --url http://HOST:PORT      server (IPv4) [http://127.0.0.1:8080]
-  --dialect herald|nchan      URL shapes and frames of the server [herald]
+  --dialect herald|nchan|centrifugo
+                              URL shapes and frames of the server [herald]; centrifugo:
+                              WebSocket JSON protocol only (connect, subscribe), publishing
+                              with its HTTP API (POST /api/publish, X-API-Key: --api-key)
   --transport ws|sse|longpoll subscriber transport [ws]
   --role both|sub|pub         subscribe and publish in this process, or only one side [both]
   --subscribers N             subscribers in this process [1]
@@ -54,11 +57,15 @@ prints one JSON line of results (deliveries, loss, latency percentiles, last-sub
   --idle                      publish nothing: subscribe, hold for --duration, report
   --pub-connections P         publisher connections; channel k goes over connection k % P [1]
   --pipeline D                requests in flight per publisher connection [1]
+  --spread                    every message goes over whichever publisher connection can send
+                              (one channel over all P, as a backend with a connection pool
+                              publishes); subscribers then see a channel's seqs reordered
+                              within the requests in flight, which loss counting allows
   --connect-concurrency C     subscriber handshakes in flight at once [256]
   --expect-subscribers N      nchan: before publishing, wait until /nchan_status counts N
   --final-file PATH           pub: write the last seq of every channel; sub: wait for it
   --last-out PATH             write "channel seq max_latency_ns receivers" per message
-  --api-key KEY               Herald publish bearer key
+  --api-key KEY               Herald publish bearer key; Centrifugo HTTP API key
   --proc N                    process label in the JSON output [0]
 
 Chat mix (BENCHMARKS.md scenario 6; WebSocket only):
@@ -80,7 +87,12 @@ Latencies are CLOCK_MONOTONIC differences: publisher and subscribers must share 
 }
 
 const char* to_string(server_dialect dialect) {
-  return dialect == server_dialect::herald ? "herald" : "nchan";
+  switch (dialect) {
+    case server_dialect::herald: return "herald";
+    case server_dialect::nchan: return "nchan";
+    case server_dialect::centrifugo: return "centrifugo";
+  }
+  return "?";
 }
 
 const char* to_string(sub_transport transport) {
@@ -110,8 +122,8 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error, 
       help = true;
       return std::nullopt;
     }
-    if (flag == "--idle") {
-      opts.idle = true;
+    if (flag == "--idle" || flag == "--spread") {
+      (flag == "--idle" ? opts.idle : opts.spread) = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -123,8 +135,10 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error, 
     if (flag == "--url") {
       ok = parse_url(value, opts);
     } else if (flag == "--dialect") {
-      ok = value == "herald" || value == "nchan";
-      opts.dialect = value == "nchan" ? server_dialect::nchan : server_dialect::herald;
+      ok = value == "herald" || value == "nchan" || value == "centrifugo";
+      opts.dialect = value == "nchan"        ? server_dialect::nchan
+                     : value == "centrifugo" ? server_dialect::centrifugo
+                                             : server_dialect::herald;
     } else if (flag == "--transport") {
       ok = value == "ws" || value == "sse" || value == "longpoll";
       opts.transport = value == "sse"        ? sub_transport::sse
@@ -202,6 +216,11 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error, 
     // One seq space for rooms and users: chat_layout numbers them.
     const uint32_t rooms = (opts.chat_sessions + opts.chat_room_size - 1) / opts.chat_room_size;
     opts.channels = rooms + opts.chat_sessions;
+  }
+  if (opts.dialect == server_dialect::centrifugo
+      && (opts.transport != sub_transport::ws || opts.chat_room_size > 0)) {
+    error = "--dialect centrifugo subscribes over --transport ws only, without --chat";
+    return std::nullopt;
   }
   if (opts.role == run_role::sub && opts.final_file.empty() && !opts.idle) {
     error = "--role sub needs --final-file (or --idle)";

@@ -6,7 +6,7 @@
 
 namespace herald::bench {
 
-enum class server_dialect { herald, nchan };
+enum class server_dialect { herald, nchan, centrifugo };
 enum class sub_transport { ws, sse, longpoll };
 enum class run_role { both, sub, pub };
 
@@ -31,6 +31,7 @@ struct options {
   bool idle = false; // subscribe, hold for the duration, publish nothing
   uint32_t pub_connections = 1;
   uint32_t pipeline = 1;
+  bool spread = false; // every message on whichever publisher connection is free
   uint32_t connect_concurrency = 256;
   uint32_t expect_subscribers = 0; // nchan: wait until /nchan_status counts this many
   uint32_t proc = 0;               // label only

@@ -54,6 +54,12 @@ void subscriber::on_connected() {
         break;
       }
     }
+  } else if (opts.dialect == server_dialect::centrifugo) {
+    // WebSocket only (options refuse other transports); JSON protocol, its default.
+    request = "GET /connection/websocket HTTP/1.1\r\nHost: " + context_.host_header
+              + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+              + std::string(ws_key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    phase_ = phase::upgrading;
   } else {
     request = "GET /sub?id=" + name + " HTTP/1.1\r\nHost: " + context_.host_header + "\r\n";
     switch (opts.transport) {
@@ -113,6 +119,10 @@ bool subscriber::on_head(const http_head& head) {
       append_ws_frame(frame, ws_opcode::text,
                       R"({"id":1,"method":"enter","params":{"user":")" + user + R"(","groups":[")"
                           + context_.channel_names[channel_] + R"("]}})");
+      send(frame);
+    } else if (context_.opts.dialect == server_dialect::centrifugo) {
+      std::string frame;
+      append_ws_frame(frame, ws_opcode::text, R"({"id":1,"connect":{}})");
       send(frame);
     } else {
       become_ready();
@@ -201,7 +211,9 @@ void subscriber::send_listen() {
 void subscriber::on_ws_message(ws_opcode opcode, std::string_view payload) {
   switch (opcode) {
     case ws_opcode::text:
-      if (context_.opts.dialect == server_dialect::nchan) {
+      if (context_.opts.dialect == server_dialect::centrifugo) {
+        handle_centrifugo_frame(payload);
+      } else if (context_.opts.dialect == server_dialect::nchan) {
         record_payload(payload);
       } else if (payload.substr(0, 6) == R"({"id":)") {
         if (payload.find(R"("result")") == std::string_view::npos) {
@@ -221,6 +233,40 @@ void subscriber::on_ws_message(ws_opcode opcode, std::string_view payload) {
     }
     case ws_opcode::close: fail("websocket closed by the server"); break;
     default: break;
+  }
+}
+
+// A Centrifugo frame holds one or more replies or pushes, one JSON object per line:
+// {"id":1,"connect":{…}} → subscribe; {"id":2,"subscribe":{…}} → ready; {} is a ping that
+// wants a {} back; {"push":{"channel":…,"pub":{"data":"<payload>",…}}} is a message.
+void subscriber::handle_centrifugo_frame(std::string_view frame) {
+  while (!frame.empty() && is_open()) {
+    const auto end = frame.find('\n');
+    const std::string_view line = frame.substr(0, end);
+    frame = end == std::string_view::npos ? std::string_view{} : frame.substr(end + 1);
+    if (line == "{}") {
+      std::string pong;
+      append_ws_frame(pong, ws_opcode::text, "{}");
+      send(pong);
+    } else if (line.substr(0, 7) == R"({"id":1)" || line.substr(0, 7) == R"({"id":2)") {
+      const bool connect = line[6] == '1';
+      if (line.find(connect ? R"("connect")" : R"("subscribe")") == std::string_view::npos) {
+        fail(std::string(connect ? "connect" : "subscribe")
+             + " failed: " + std::string(line.substr(0, 200)));
+        return;
+      }
+      if (connect) {
+        std::string subscribe;
+        append_ws_frame(subscribe, ws_opcode::text,
+                        R"({"id":2,"subscribe":{"channel":")" + context_.channel_names[channel_]
+                            + R"("}})");
+        send(subscribe);
+      } else {
+        become_ready();
+      }
+    } else {
+      record_herald_events(line);
+    }
   }
 }
 

@@ -34,6 +34,7 @@ struct subscriber_context {
 ///   herald longpoll: POST /v1/rpc enter → GET /v1/listen?session=&cursor=&timeout= …
 ///   nchan ws|sse:    GET /sub?id=ch (upgrade | Accept: text/event-stream) → messages
 ///   nchan longpoll:  GET /sub?id=ch, then again with If-Modified-Since/If-None-Match
+///   centrifugo ws:   GET /connection/websocket → 101 → connect → subscribe{channel} → pushes
 class subscriber : public connection {
 public:
   subscriber(subscriber_context& context, uint32_t global_index, uint32_t channel);
@@ -61,6 +62,7 @@ private:
   void send_listen();
   void handle_sse_bytes(std::string_view bytes);
   void handle_sse_event();
+  void handle_centrifugo_frame(std::string_view frame);
   /// Finds every `"data":"<payload>` in a Herald event text and records it.
   void record_herald_events(std::string_view text);
   void record_payload(std::string_view text);

@@ -1,5 +1,6 @@
 // Smoke test of the benchmark load generator (bench/loadgen, BENCHMARKS.md): herald-loadgen
-// subscribes 5 clients per transport to a started herald, publishes 100-byte timestamped
+// subscribes 5 clients per transport to a started herald (and 5 more published to one request
+// in flight over 4 connections), publishes 100-byte timestamped
 // messages for about 2 s, and must report every one of them delivered exactly once (and so
 // must a small chat mix, with sessions reconnecting and resuming by eid). It fails
 // when either the load generator or the server loses, duplicates or mangles a message, so it
@@ -59,6 +60,28 @@ describe('herald-loadgen against herald', { concurrency: 3 }, () => {
       assert.ok(r.deliveries_per_s > 0, what);
     });
   }
+
+  // The one-in-flight publisher of issue 17: one channel spread over 4 connections with one
+  // request in flight each, so subscribers may see seqs out of order; every message must still
+  // count exactly once, and every publish has its round trip timed.
+  test('5 ws subscribers receive every message published one in flight over 4 connections exactly once', async () => {
+    const { result: r, what } = await loadgen([
+      '--url', herald.url, '--dialect', 'herald', '--transport', 'ws',
+      '--subscribers', '5', '--channels', '1', '--channel-prefix', uniq('bench'),
+      '--rate', '200', '--duration', '2', '--drain', '10',
+      '--pub-connections', '4', '--pipeline', '1', '--spread',
+    ]);
+    assert.equal(r.error, null, what);
+    assert.ok(r.published > 0, `nothing was published\n${what}`);
+    assert.equal(r.publish_errors, 0, what);
+    assert.equal(r.publish_round_trip_ns.count, r.published, what);
+    assert.equal(r.expected, 5 * r.published, what);
+    assert.equal(r.missing, 0, what);
+    assert.equal(r.duplicates, 0, what);
+    assert.equal(r.gaps, 0, what);
+    assert.equal(r.unique, r.expected, what);
+    assert.equal(r.drained, true, what);
+  });
 
   // Scenario 6 in small: 40 sessions, each in its own user channel and in one of 4 rooms of 10,
   // rooms and users published to at 20 msg/s each, 10 sessions/s dropping their WebSocket and
