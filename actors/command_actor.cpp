@@ -94,13 +94,16 @@ void with_session(self_ptr self, const std::string& id, session_fn fn) {
             else
               fn(ref);
           },
-          fail_with(self, "directory"));
+          [self, id](const caf::error&) {
+            // Its node was lost while we asked: the client enters again.
+            finish(self, make_failure("unknown_session", "unknown session \"" + id + "\""));
+          });
 }
 
 // Resolves `names` one after another (each name once, in first-seen order);
 // stops at the first that may not be used.
-void with_groups(self_ptr self, std::vector<std::string> names, std::vector<group_ref> found,
-                 groups_fn fn) {
+void with_groups(self_ptr self, const caf::actor& directory, std::vector<std::string> names,
+                 std::vector<group_ref> found, groups_fn fn) {
   if (found.empty()) {
     // Results are keyed by name: a repeated name would never complete them.
     std::vector<std::string> unique;
@@ -114,22 +117,28 @@ void with_groups(self_ptr self, std::vector<std::string> names, std::vector<grou
     return;
   }
   auto name = names[found.size()];
-  ask(self, self->state.context.directory, group_atom::value, name)
+  ask(self, directory, group_atom::value, name)
       .then(
-          [self, names = std::move(names), found = std::move(found),
+          [self, directory, names = std::move(names), found = std::move(found),
            fn = std::move(fn)](const group_ref& ref) mutable {
             if (!ref.failure.ok()) {
               finish(self, ref.failure);
               return;
             }
             found.push_back(ref);
-            with_groups(self, std::move(names), std::move(found), std::move(fn));
+            with_groups(self, directory, std::move(names), std::move(found), std::move(fn));
           },
           fail_with(self, "directory"));
 }
 
-void with_group(self_ptr self, const std::string& name, std::function<void(const group_ref&)> fn) {
-  with_groups(self, {name}, {}, [fn = std::move(fn)](std::vector<group_ref> refs) { fn(refs[0]); });
+void with_group(self_ptr self, const caf::actor& directory, const std::string& name,
+                std::function<void(const group_ref&)> fn) {
+  with_groups(self, directory, {name}, {},
+              [fn = std::move(fn)](std::vector<group_ref> refs) { fn(refs[0]); });
+}
+
+const caf::actor& local_directory(self_ptr self) {
+  return self->state.context.directory;
 }
 
 // --- enter -------------------------------------------------------------------
@@ -164,7 +173,7 @@ void join_for_enter(self_ptr self, session_ref session, std::vector<group_ref> g
 void run_enter(self_ptr self) {
   const auto& p = current(self).params;
   // Groups first, so an unusable group fails the enter before a session exists.
-  with_groups(self, p.groups, {}, [self](std::vector<group_ref> groups) {
+  with_groups(self, local_directory(self), p.groups, {}, [self](std::vector<group_ref> groups) {
     const auto& p = current(self).params;
     ask(self, self->state.context.directory, create_atom::value, p.user, p.lease.has_value(),
         p.lease.value_or(0))
@@ -192,8 +201,12 @@ void publish_each(self_ptr self, std::vector<group_ref> groups, std::string from
   ask(self, group.handle, publish_atom::value, from, data)
       .then(
           [self, groups = std::move(groups), from, data, seqs = std::move(seqs),
-           name = group.name](std::uint64_t seq) mutable {
-            seqs[name] = {{"seq", seq}};
+           name = group.name](const reply& r) mutable {
+            if (!r.ok()) {
+              finish(self, r);
+              return;
+            }
+            seqs[name] = {{"seq", std::stoull(r.result_json)}};
             publish_each(self, std::move(groups), std::move(from), std::move(data),
                          std::move(seqs));
           },
@@ -221,7 +234,7 @@ void run_publish(self_ptr self, const publish_request& request) {
     send_direct(self, request.from, request.user, request.data);
     return;
   }
-  with_groups(self, request.groups, {},
+  with_groups(self, local_directory(self), request.groups, {},
               [self, from = request.from, data = request.data](std::vector<group_ref> groups) {
                 publish_each(self, std::move(groups), from, data, nlohmann::json::object());
               });
@@ -332,7 +345,7 @@ void run_next(self_ptr self) {
       return;
     case method::join:
       with_session(self, p.session, [self](const session_ref& s) {
-        with_group(self, current(self).params.group, [self, s](const group_ref& g) {
+        with_group(self, s.directory, current(self).params.group, [self, s](const group_ref& g) {
           ask(self, s.handle, join_atom::value, g.name, g.handle, current(self).params.since)
               .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
         });
@@ -346,7 +359,7 @@ void run_next(self_ptr self) {
       return;
     case method::speak:
       with_session(self, p.session, [self](const session_ref& s) {
-        with_groups(self, current(self).params.groups, {},
+        with_groups(self, local_directory(self), current(self).params.groups, {},
                     [self, user = s.user](std::vector<group_ref> groups) {
                       publish_each(self, std::move(groups), user, current(self).params.data,
                                    nlohmann::json::object());
@@ -364,20 +377,22 @@ void run_next(self_ptr self) {
       return;
     case method::presence:
       with_session(self, p.session, [self](const session_ref&) {
-        with_group(self, current(self).params.group, [self](const group_ref& g) {
-          ask(self, g.handle, presence_atom::value)
-              .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
-        });
+        with_group(
+            self, local_directory(self), current(self).params.group, [self](const group_ref& g) {
+              ask(self, g.handle, presence_atom::value)
+                  .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
+            });
       });
       return;
     case method::history:
       with_session(self, p.session, [self](const session_ref&) {
-        with_group(self, current(self).params.group, [self](const group_ref& g) {
-          const auto& p = current(self).params;
-          ask(self, g.handle, history_atom::value, p.history_since.has_value(),
-              p.history_since.value_or(0), p.limit.value_or(0))
-              .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
-        });
+        with_group(
+            self, local_directory(self), current(self).params.group, [self](const group_ref& g) {
+              const auto& p = current(self).params;
+              ask(self, g.handle, history_atom::value, p.history_since.has_value(),
+                  p.history_since.value_or(0), p.limit.value_or(0))
+                  .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
+            });
       });
       return;
     case method::attach:

@@ -1,5 +1,7 @@
 #include "actors/directory_actor.hpp"
 
+#include "actors/directory_state.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -9,6 +11,7 @@
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/names.hpp"
+#include "actors/rendezvous.hpp"
 #include "actors/session_actor.hpp"
 #include "metrics/node_metrics.hpp"
 
@@ -16,30 +19,13 @@ namespace herald {
 
 namespace {
 
-struct directory_state {
-  std::shared_ptr<const settings> config;
-  std::string node; // sanitized, leads every session id
-  std::unordered_map<std::string, session_ref> sessions;
-  std::unordered_map<std::string, std::set<caf::actor>> sessions_of_user;
-  std::unordered_map<std::string, caf::actor> groups;
-  // Reverse index, so a down message finds what to forget.
-  std::unordered_map<caf::actor_addr, std::pair<bool, std::string>> names_of; // is_session, key
-  bool draining = false;
-  static inline const char* name = "herald.directory";
-};
-
-using self_ptr = caf::stateful_actor<directory_state>*;
+using self_ptr = directory_self;
 
 std::chrono::seconds clamp_lease(const settings& s, bool given, std::int64_t requested) {
   if (!given)
     return s.lease;
   auto lease = std::clamp<std::int64_t>(requested, 1, s.max_lease.count());
   return std::chrono::seconds{lease};
-}
-
-void publish_counts(const directory_state& st) {
-  metrics().sessions->Set(static_cast<double>(st.sessions.size()));
-  metrics().groups->Set(static_cast<double>(st.groups.size()));
 }
 
 void forget(self_ptr self, const caf::actor_addr& source) {
@@ -50,7 +36,9 @@ void forget(self_ptr self, const caf::actor_addr& source) {
   auto [is_session, key] = i->second;
   st.names_of.erase(i);
   if (!is_session) {
-    st.groups.erase(key);
+    auto g = st.groups.find(key);
+    if (g != st.groups.end() && g->second.handle.address() == source)
+      st.groups.erase(g);
     publish_counts(st);
     return;
   }
@@ -68,27 +56,60 @@ void forget(self_ptr self, const caf::actor_addr& source) {
   publish_counts(st);
 }
 
-caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> config) {
+std::vector<caf::actor> local_sessions_of(const directory_state& st, const std::string& user) {
+  auto i = st.sessions_of_user.find(user);
+  if (i == st.sessions_of_user.end())
+    return {};
+  return {i->second.begin(), i->second.end()};
+}
+
+// The sessions of `user` on every node: this node's, then each peer's, each
+// peer given peer-timeout to answer (a lost node's sessions are gone anyway).
+caf::result<std::vector<caf::actor>> sessions_in_cluster(self_ptr self, const std::string& user) {
   auto& st = self->state;
-  st.config = std::move(config);
-  st.node = sanitize_node_name(st.config->node);
-  self->set_down_handler([self](const caf::down_msg& down) { forget(self, down.source); });
-  // Shutdown of the node: end every session and group with the same reason,
-  // so that the actor system can wait for all actors and exit clean.
-  self->set_exit_handler([self](const caf::exit_msg& msg) {
-    auto& st = self->state;
-    for (const auto& entry : st.sessions)
-      self->send_exit(entry.second.handle, msg.reason);
-    for (const auto& entry : st.groups)
-      self->send_exit(entry.second, msg.reason);
-    st.sessions.clear();
-    st.sessions_of_user.clear();
-    st.groups.clear();
-    st.names_of.clear();
-    publish_counts(st);
-    self->quit(msg.reason);
-  });
-  ignore_strays(self);
+  auto found = local_sessions_of(st, user);
+  if (!clustered(st))
+    return found;
+  auto promise = self->make_response_promise<std::vector<caf::actor>>();
+  struct pending {
+    std::vector<caf::actor> found;
+    std::size_t waiting = 0;
+  };
+  auto acc = std::make_shared<pending>();
+  acc->found = std::move(found);
+  for (const auto& peer : st.view.nodes)
+    if (peer.name != st.node)
+      ++acc->waiting;
+  if (acc->waiting == 0)
+    return acc->found;
+  auto done = [acc, promise]() mutable {
+    if (--acc->waiting == 0)
+      promise.deliver(std::move(acc->found));
+  };
+  for (const auto& peer : st.view.nodes) {
+    if (peer.name == st.node)
+      continue;
+    self->request(peer.directory, st.config->peer_timeout, user_atom::value, user, true)
+        .then(
+            [acc, done](const std::vector<caf::actor>& theirs) mutable {
+              acc->found.insert(acc->found.end(), theirs.begin(), theirs.end());
+              done();
+            },
+            [done](const caf::error&) mutable { done(); });
+  }
+  return promise;
+}
+
+} // namespace
+
+void publish_counts(const directory_state& st) {
+  metrics().sessions->Set(static_cast<double>(st.sessions.size()));
+  metrics().groups->Set(static_cast<double>(st.groups.size()));
+}
+
+namespace {
+
+caf::message_handler session_handlers(self_ptr self) {
   return {
       [self](create_atom, const std::string& user, bool lease_given, std::int64_t lease) {
         auto& st = self->state;
@@ -109,7 +130,7 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         sc.max_stream_buffer = st.config->max_stream_buffer;
         auto handle = spawn_session_actor(self->system(), sc);
         self->monitor(handle);
-        session_ref ref{handle, sc.id, user, sc.lease.count()};
+        session_ref ref{handle, sc.id, user, sc.lease.count(), caf::actor{self}};
         st.sessions.emplace(sc.id, ref);
         st.sessions_of_user[user].insert(handle);
         st.names_of.emplace(handle.address(), std::make_pair(true, sc.id));
@@ -117,44 +138,42 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         log::debug("session entered", {{"session", redact_session_id(sc.id)}, {"user", user}});
         return caf::make_message(std::move(ref), reply{});
       },
-      [self](lookup_atom, const std::string& id) -> session_ref {
+      // The id names the session's node: a session of another node is looked
+      // up there.
+      [self](lookup_atom, const std::string& id) -> caf::result<session_ref> {
         auto& st = self->state;
+        auto owner = node_of_session_id(id);
+        if (!owner.empty() && owner != st.node) {
+          auto peer = find_node(st.view, owner);
+          if (peer == nullptr)
+            return session_ref{}; // its node is gone: the client enters again
+          // Not delegated: a node that dies while asked would leave the requester
+          // without an answer; peer-timeout bounds the wait.
+          auto promise = self->make_response_promise<session_ref>();
+          self->request(peer->directory, st.config->peer_timeout, lookup_atom::value, id)
+              .then([promise](const session_ref& ref) mutable { promise.deliver(ref); },
+                    [promise](const caf::error&) mutable { promise.deliver(session_ref{}); });
+          return promise;
+        }
         auto i = st.sessions.find(id);
         if (i == st.sessions.end())
-          return {};
+          return session_ref{};
         self->send(i->second.handle, touch_atom::value);
         return i->second;
       },
-      [self](group_atom, const std::string& name) -> group_ref {
-        auto& st = self->state;
-        auto i = st.groups.find(name);
-        if (i != st.groups.end())
-          return group_ref{i->second, name, {}};
-        if (!st.config->allow_undeclared_groups && st.config->find_declared(name) == nullptr)
-          return group_ref{
-              {}, name, make_failure("not_found", "group \"" + name + "\" is not declared")};
-        if (st.groups.size() >= st.config->max_groups)
-          return group_ref{{}, name, make_failure("unavailable", "node is full (max-groups)")};
-        auto handle = spawn_group_actor(self->system(), make_group_config(*st.config, name));
-        self->monitor(handle);
-        st.groups.emplace(name, handle);
-        st.names_of.emplace(handle.address(), std::make_pair(false, name));
-        publish_counts(st);
-        return group_ref{handle, name, {}};
-      },
-      [self](user_atom, const std::string& user) -> std::vector<caf::actor> {
-        auto& st = self->state;
-        auto i = st.sessions_of_user.find(user);
-        if (i == st.sessions_of_user.end())
-          return {};
-        return {i->second.begin(), i->second.end()};
+      [self](user_atom, const std::string& user) { return sessions_in_cluster(self, user); },
+      [self](user_atom, const std::string& user, bool /* this node only */) {
+        return local_sessions_of(self->state, user);
       },
       [self](drain_atom) {
         auto& st = self->state;
         st.draining = true;
         for (const auto& entry : st.sessions)
           self->send(entry.second.handle, drain_atom::value);
+        if (st.membership)
+          self->send(st.membership, drain_atom::value);
       },
+      [self](hello_atom, const caf::actor& membership) { self->state.membership = membership; },
       // Who to ask for a depth sample (metrics/depth_sample.hpp), and how many
       // messages wait in the directory's own mailbox.
       [self](sample_atom) {
@@ -166,7 +185,7 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         std::vector<caf::actor> groups;
         groups.reserve(st.groups.size());
         for (const auto& entry : st.groups)
-          groups.push_back(entry.second);
+          groups.push_back(entry.second.handle);
         return caf::make_message(std::move(sessions), std::move(groups),
                                  std::uint64_t{self->mailbox().size()});
       },
@@ -175,6 +194,33 @@ caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> con
         return node_stats{st.sessions.size(), st.groups.size()};
       },
   };
+}
+
+caf::behavior directory_actor(self_ptr self, std::shared_ptr<const settings> config) {
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.node = sanitize_node_name(st.config->node);
+  st.view.nodes.push_back(peer_node{st.node, caf::actor{self}});
+  self->set_down_handler([self](const caf::down_msg& down) { forget(self, down.source); });
+  // Shutdown of the node: end every session and group with the same reason,
+  // so that the actor system can wait for all actors and exit clean.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    auto& st = self->state;
+    for (const auto& entry : st.sessions)
+      self->send_exit(entry.second.handle, msg.reason);
+    for (const auto& entry : st.groups)
+      self->send_exit(entry.second.handle, msg.reason);
+    st.sessions.clear();
+    st.sessions_of_user.clear();
+    st.groups.clear();
+    st.names_of.clear();
+    st.view.nodes.clear(); // peers' directories are strong references
+    st.membership = nullptr;
+    publish_counts(st);
+    self->quit(msg.reason);
+  });
+  ignore_strays(self);
+  return group_handlers(self).or_else(session_handlers(self));
 }
 
 } // namespace

@@ -41,7 +41,7 @@ event make_message_event(std::string_view group, std::uint64_t seq, std::string_
   tail += ",\"data\":";
   tail += data_json;
   tail += time_suffix(time);
-  return event{"message", std::move(tail), now_ns()};
+  return event{"message", std::move(tail), now_ns(), seq};
 }
 
 event make_direct_event(std::string_view from, std::string_view to, std::string_view data_json,

@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/messages.hpp"
 #include "actors/settings.hpp"
 
 namespace herald {
@@ -17,23 +18,42 @@ struct group_config {
   std::size_t notify_max = 1000; ///< ...while it has at most this many members
   std::size_t history = 100;     ///< messages kept for `since` and `history`
   caf::timespan idle_timeout = std::chrono::seconds{300};
+  std::string node;     ///< this node's name, for placement
+  caf::actor directory; ///< this node's directory (re-resolves a lost home)
 };
 
-/// A group: members (session actors and their users), `seq`/`epoch`, a
-/// bounded history ring, and presence announcements.
+/// A group on one node, in one of two roles.
+///
+/// The **home** (one per cluster, on the node rendezvous hashing ranks first)
+/// owns `seq`, `epoch`, history and the member list of every node; it sends
+/// each event once to each local member and once to each relay. A **relay**
+/// (on every other node with members) keeps its node's members, fans the
+/// home's events out to them in `seq` order, and forwards everything else.
+/// A home whose node is no longer ranked first hands its state to the new
+/// home and becomes a relay; a relay whose home is lost asks the directory
+/// for the new one and registers its members there.
 ///
 /// Messages (each answered with a `reply` unless noted):
-/// - (join_atom, actor session, string user, since_point) — adds the member;
-///   replays history after `since` to it first when that recovers; answers
-///   {"group","seq","epoch"[,"recovered"]}.
-/// - (leave_atom, actor session, string reason) — removes the member; no
-///   reply (sessions send it without a request).
-/// - (publish_atom, string from, string data_json) — answers the new seq
-///   (uint64) after broadcasting one shared message to every member.
-/// - (presence_atom) — {"users":[…],"count":n}.
-/// - (history_atom, bool has_since, uint64 since, uint64 limit) — history.
+/// - (join_atom, actor session, string user, since_point) — adds a local
+///   member; replays history after `since` first when that recovers.
+/// - (leave_atom, actor session, string reason) — no reply.
+/// - (publish_atom, string from, string data_json) — reply whose result is
+///   the new seq as decimal text; `unavailable` without a majority.
+/// - (presence_atom), (history_atom, bool, uint64, uint64) — as the contract.
+/// - (view_atom, cluster_view) — no reply: the nodes changed.
+/// Between nodes: (join_atom, session, user, since, actor relay) →
+/// (reply, uint64 seq); (rejoin_atom, vector<group_member>) → (uint64 seq);
+/// (adopt_atom, group_snapshot) → actor; (moved_atom, actor home);
+/// (home_atom) → actor (the home as this actor knows it).
 /// An undeclared group without members quits after `idle_timeout`.
 caf::actor spawn_group_actor(caf::actor_system& system, group_config config);
+
+/// Spawns the home of a group from the state its previous home handed over.
+caf::actor spawn_group_actor(caf::actor_system& system, group_config config,
+                             group_snapshot snapshot);
+
+/// Spawns a relay of a group whose home is `home`.
+caf::actor spawn_group_relay(caf::actor_system& system, group_config config, caf::actor home);
 
 /// Builds the config of group `name` from the node's settings (declared
 /// groups carry their own `notify` and `history`).

@@ -36,6 +36,16 @@ using attach_atom = caf::atom_constant<caf::atom("attach")>;
 using end_atom = caf::atom_constant<caf::atom("end")>;
 using flushed_atom = caf::atom_constant<caf::atom("flushed")>;
 using sample_atom = caf::atom_constant<caf::atom("sample")>;
+// Cluster: membership, group homes and their relays (cluster/, group_relay).
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using view_atom = caf::atom_constant<caf::atom("view")>;
+using home_atom = caf::atom_constant<caf::atom("home")>;
+using locate_atom = caf::atom_constant<caf::atom("locate")>;
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
+using moved_atom = caf::atom_constant<caf::atom("moved")>;
+using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
+using seeds_atom = caf::atom_constant<caf::atom("seeds")>;
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
 
 /// An event as it travels between actors: its type and the JSON text of the
 /// object's remaining members, rendered once by whoever created the event
@@ -44,15 +54,19 @@ using sample_atom = caf::atom_constant<caf::atom("sample")>;
 ///
 /// `accepted_ns` (system-clock ns) is when a message or direct message was
 /// accepted, for the delivery latency metric; 0 for other events.
+///
+/// `seq` is the group's sequence number of a `message` event (0 for others):
+/// a relay uses it to put a group's messages back in order when its home moved.
 struct event {
   std::string type;
   std::string tail;
   std::int64_t accepted_ns = 0;
+  std::uint64_t seq = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
-  return f(caf::meta::type_name("herald.event"), x.type, x.tail, x.accepted_ns);
+  return f(caf::meta::type_name("herald.event"), x.type, x.tail, x.accepted_ns, x.seq);
 }
 
 /// A group-level resume point, as given in `join`'s `since`.
@@ -141,16 +155,20 @@ typename Inspector::result_type inspect(Inspector& f, stream_end& x) {
 }
 
 /// A session as the directory knows it.
+/// `directory` is the directory of the session's node: the groups a session
+/// joins are resolved there, so that its events come from its own node.
 struct session_ref {
   caf::actor handle;
   std::string id;
   std::string user;
   std::int64_t lease = 0; ///< seconds
+  caf::actor directory;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_ref& x) {
-  return f(caf::meta::type_name("herald.session_ref"), x.handle, x.id, x.user, x.lease);
+  return f(caf::meta::type_name("herald.session_ref"), x.handle, x.id, x.user, x.lease,
+           x.directory);
 }
 
 /// A group as the directory resolves it; `failure` is set when the group may
@@ -177,6 +195,90 @@ typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("herald.node_stats"), x.sessions, x.groups);
 }
 
+/// A member of a group as its home knows it: the session, its user, and the
+/// relay that fans out to it (empty when the session is on the home's node).
+struct group_member {
+  caf::actor session;
+  std::string user;
+  caf::actor relay;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_member& x) {
+  return f(caf::meta::type_name("herald.group_member"), x.session, x.user, x.relay);
+}
+
+/// Everything a group's home holds, handed to the node that becomes its home.
+struct group_snapshot {
+  std::string name;
+  std::string epoch;
+  std::uint64_t seq = 0;
+  std::vector<event> history; ///< oldest first; the last one has `seq`
+  std::vector<group_member> members;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_snapshot& x) {
+  return f(caf::meta::type_name("herald.group_snapshot"), x.name, x.epoch, x.seq, x.history,
+           x.members);
+}
+
+/// A node of the cluster as the others know it: its name (the one that leads
+/// its session ids) and its directory.
+struct peer_node {
+  std::string name;
+  caf::actor directory;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_node& x) {
+  return f(caf::meta::type_name("herald.peer_node"), x.name, x.directory);
+}
+
+/// The nodes a node sees, itself included, sorted by name; `expected` is the
+/// cluster size a majority is counted against (the largest view seen, or
+/// `--cluster-size`).
+struct cluster_view {
+  std::vector<peer_node> nodes;
+  std::size_t expected = 1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_view& x) {
+  return f(caf::meta::type_name("herald.cluster_view"), x.nodes, x.expected);
+}
+
+/// What a node says when it joins another: who it is, which protocol it
+/// speaks, and a digest of the settings every node must share.
+struct peer_hello {
+  std::uint32_t protocol = 0;
+  std::string node;
+  std::string incarnation;
+  std::string config_digest;
+  std::string advertise; ///< its --cluster-listen as others can reach it, or empty
+  caf::actor membership;
+  caf::actor directory;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_hello& x) {
+  return f(caf::meta::type_name("herald.peer_hello"), x.protocol, x.node, x.incarnation,
+           x.config_digest, x.advertise, x.membership, x.directory);
+}
+
+/// The answer to a hello: `refusal` empty when accepted, and the addresses of
+/// the other nodes the answering node knows (so that the mesh closes).
+struct peer_welcome {
+  std::string refusal;
+  peer_hello self;
+  std::vector<std::string> known;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_welcome& x) {
+  return f(caf::meta::type_name("herald.peer_welcome"), x.refusal, x.self, x.known);
+}
+
 } // namespace herald
 
 CAF_BEGIN_TYPE_ID_BLOCK(herald, caf::first_custom_type_id)
@@ -191,4 +293,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(herald, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(herald, (herald::stream_batch))
   CAF_ADD_TYPE_ID(herald, (herald::stream_end))
   CAF_ADD_TYPE_ID(herald, (std::vector<std::string>))
+  CAF_ADD_TYPE_ID(herald, (herald::group_member))
+  CAF_ADD_TYPE_ID(herald, (herald::group_snapshot))
+  CAF_ADD_TYPE_ID(herald, (herald::peer_node))
+  CAF_ADD_TYPE_ID(herald, (herald::cluster_view))
+  CAF_ADD_TYPE_ID(herald, (herald::peer_hello))
+  CAF_ADD_TYPE_ID(herald, (herald::peer_welcome))
+  CAF_ADD_TYPE_ID(herald, (std::vector<herald::event>))
+  CAF_ADD_TYPE_ID(herald, (std::vector<herald::group_member>))
+  CAF_ADD_TYPE_ID(herald, (std::vector<herald::peer_node>))
 CAF_END_TYPE_ID_BLOCK(herald)

@@ -35,6 +35,16 @@ std::string validate(const settings& s) {
     return "listen-timeout must be at most " + std::to_string(s.max_listen_timeout.count()) + " s";
   if (s.heartbeat.count() < 1)
     return "heartbeat must be at least 1 s";
+  if (s.group_replicas < 1)
+    return "group-replicas must be at least 1";
+  if (s.peer_heartbeat.count() < 1)
+    return "peer-heartbeat must be at least 1 s";
+  if (s.peer_timeout <= s.peer_heartbeat)
+    return "peer-timeout must be longer than peer-heartbeat";
+  if (s.peer_connect_timeout.count() < 1)
+    return "peer-connect-timeout must be at least 1 s";
+  if (s.peers_dns_interval.count() < 1)
+    return "peers-dns-interval must be at least 1 s";
   if (s.max_body < 64)
     return "max-body must be at least 64 bytes";
   if (s.max_data < 1 || s.max_data > s.max_body)

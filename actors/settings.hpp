@@ -50,6 +50,15 @@ struct settings {
   std::chrono::seconds listen_timeout{30};
   std::chrono::seconds drain_timeout{10};
   std::vector<declared_group> groups;
+  std::size_t group_replicas = 2; ///< nodes holding each group's seq, epoch and history
+
+  // --- cluster settings the contract leaves open -------------------------------
+  std::size_t cluster_size = 0;                 ///< expected nodes for a majority; 0 = largest view
+  std::chrono::seconds peer_heartbeat{1};       ///< BASP heartbeat between nodes
+  std::chrono::seconds peer_timeout{3};         ///< a silent peer is dropped after this
+  std::chrono::seconds peer_connect_timeout{2}; ///< one attempt to reach a seed
+  std::chrono::seconds peers_dns_interval{3};   ///< --peers-dns is resolved again this often
+  std::string cluster_secret;                   ///< nodes must share it to join
 
   // --- limits the contract leaves open ----------------------------------------
   std::chrono::seconds max_listen_timeout{120}; ///< upper bound of `timeout`

@@ -299,8 +299,8 @@ std::string help_text() {
         "Booleans: on|off. DURATION: seconds, or with suffix s, m, h (90, 2m).\n"
         "SIZE: bytes, or with suffix KiB, MiB (65536, 64KiB, 1M).\n"
         "\n";
-  constexpr const char* titles[]
-      = {"Settings of the protocol [default]:\n", "\nLimits [default]:\n"};
+  constexpr const char* titles[] = {"Settings of the protocol [default]:\n",
+                                    "\nCluster [default]:\n", "\nLimits [default]:\n"};
   static_assert(std::size(titles) == std::tuple_size_v<flag_table>, "one title per section");
   const auto& sections = flag_sections();
   for (std::size_t i = 0; i < std::size(titles); ++i) {

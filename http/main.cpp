@@ -5,11 +5,14 @@
 #include <memory>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include "actors/directory_actor.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/names.hpp"
+#include "cluster/membership.hpp"
+#include "cluster/seed_probe.hpp"
 #include "http/command_line.hpp"
 #include "http/server.hpp"
 
@@ -40,9 +43,33 @@ int main(int argc, char** argv) {
   caf_config.add_message_types<caf::id_block::herald>();
   caf_config.set("scheduler.max-threads", static_cast<size_t>(config->actor_threads));
   caf_config.set("logger.verbosity", caf::atom("quiet"));
+  // Off by default in CAF 0.17: without them a frozen peer is noticed only by TCP (minutes).
+  caf_config.load<caf::io::middleman>();
+  caf_config.set("middleman.heartbeat-interval", caf::timespan{config->peer_heartbeat});
+  caf_config.set("middleman.connection-timeout", caf::timespan{config->peer_timeout});
   caf::actor_system system{caf_config};
 
   auto directory = spawn_directory_actor(system, config);
+  caf::actor membership;
+  if (!config->cluster_listen.empty()) {
+    std::string host;
+    std::uint16_t port = 0;
+    split_host_port(config->cluster_listen, host, port);
+    membership = spawn_membership(system, config, directory);
+    auto bound = system.middleman().publish(membership, port, host.c_str(), true);
+    if (!bound) {
+      log::error("cannot listen for the cluster",
+                 {{"addr", config->cluster_listen}, {"error", system.render(bound.error())}});
+      caf::anon_send_exit(membership, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+    // The bound port, not the asked one: with port 0 the kernel picks it.
+    log::info("cluster listening",
+              {{"addr", host + ":" + std::to_string(*bound)}, {"node", config->node}});
+  } else if (!config->peers.empty() || !config->peers_dns.empty()) {
+    log::warn("--peers and --peers-dns need --cluster-listen: this node stays alone");
+  }
   {
     server front{system, config, directory};
     if (auto err = front.start(); !err.empty()) {
@@ -53,6 +80,8 @@ int main(int argc, char** argv) {
   }
   // The directory ends every session and group; the actor system's
   // destructor then waits for them, so nothing outlives main.
+  if (membership)
+    caf::anon_send_exit(membership, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   log::info("stopped");
   return 0;

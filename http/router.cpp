@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include "actors/cluster_status.hpp"
+
 #include <array>
 #include <chrono>
 #include <string_view>
@@ -165,6 +167,10 @@ void route(server_context& ctx, http_request req, std::shared_ptr<responder> con
       finish(make_json_response(req, 503,
                                 "{\"ready\":false,\"error\":{\"code\":\"unavailable\",\"message\":"
                                 "\"node is draining\"}}"));
+    else if (!cluster().seeds_tried)
+      finish(make_json_response(req, 503,
+                                "{\"ready\":false,\"error\":{\"code\":\"unavailable\",\"message\":"
+                                "\"joining the cluster: not every seed was tried yet\"}}"));
     else
       finish(make_json_response(req, 200, "{\"ready\":true}"));
   } else if (path == "/v1/rpc") {

@@ -63,6 +63,24 @@ const flag_spec contract_flags[] = {
      "listen timeout when the client names none (max 120 s)"},
     {"drain-timeout", value_kind::duration, &s::drain_timeout, "DURATION",
      "after SIGTERM, exit within this"},
+    {"group-replicas", value_kind::count, &s::group_replicas, "N",
+     "nodes holding each group's seq, epoch and history (cluster)"},
+};
+
+// The cluster settings the contract leaves to us (docs/cluster.md).
+const flag_spec cluster_flags[] = {
+    {"cluster-size", value_kind::count, &s::cluster_size, "N",
+     "nodes a majority is counted against", "largest view seen"},
+    {"peer-heartbeat", value_kind::duration, &s::peer_heartbeat, "DURATION",
+     "heartbeat between nodes"},
+    {"peer-timeout", value_kind::duration, &s::peer_timeout, "DURATION",
+     "a node silent this long is dropped"},
+    {"peer-connect-timeout", value_kind::duration, &s::peer_connect_timeout, "DURATION",
+     "one attempt to reach a seed gives up after this"},
+    {"peers-dns-interval", value_kind::duration, &s::peers_dns_interval, "DURATION",
+     "--peers-dns is resolved again this often"},
+    {"cluster-secret", value_kind::text, &s::cluster_secret, "SECRET",
+     "nodes must present the same secret to join", "none"},
 };
 
 // The limits the contract leaves to us.
@@ -107,7 +125,7 @@ const flag_spec limit_flags[] = {
     {"actor-threads", value_kind::count, &s::actor_threads, "N", "actor scheduler threads"},
 };
 
-const flag_table all_flags = {contract_flags, limit_flags};
+const flag_table all_flags = {contract_flags, cluster_flags, limit_flags};
 
 // Indexed by log_level.
 constexpr std::string_view level_names[] = {"debug", "info", "warn", "error"};

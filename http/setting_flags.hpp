@@ -56,7 +56,7 @@ struct flag_spec {
 
 /// Every flag in --help order, in two sections: [0] the settings the contract
 /// fixes, [1] the limits it leaves to us.
-using flag_table = std::array<std::span<const flag_spec>, 2>;
+using flag_table = std::array<std::span<const flag_spec>, 3>;
 
 /// Returns the table of every flag; static storage, never empty.
 const flag_table& flag_sections();

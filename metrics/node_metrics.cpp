@@ -193,6 +193,20 @@ node_metrics::node_metrics() {
                .Help("1 while the node accepts new sessions, 0 while it drains")
                .Register(registry)
                .Add({});
+  cluster_nodes = &BuildGauge()
+                       .Name("herald_cluster_nodes")
+                       .Help("Nodes this node sees, itself included")
+                       .Register(registry)
+                       .Add({});
+  cluster_nodes->Set(1);
+  cluster_peer_up = &BuildGauge()
+                         .Name("herald_cluster_peer_up")
+                         .Help("1 while the peer node is connected, 0 after it was lost")
+                         .Register(registry);
+  cluster_peer_changes = &BuildCounter()
+                              .Name("herald_cluster_peer_changes_total")
+                              .Help("Peers that joined, left (drained) or were lost")
+                              .Register(registry);
 }
 
 void node_metrics::count_request(path_class path, unsigned status, double seconds) {

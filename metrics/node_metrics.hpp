@@ -119,6 +119,11 @@ struct node_metrics {
   prometheus::Counter* sample_timeouts = nullptr;
   prometheus::Gauge* ready = nullptr;
 
+  // Cluster (cluster/membership.cpp).
+  prometheus::Gauge* cluster_nodes = nullptr;
+  prometheus::Family<prometheus::Gauge>* cluster_peer_up = nullptr;
+  prometheus::Family<prometheus::Counter>* cluster_peer_changes = nullptr;
+
   /// Counts one answered HTTP request (status 101 for a WebSocket upgrade,
   /// 200 for an SSE or forever-frame stream that started).
   void count_request(path_class path, unsigned status, double seconds);

@@ -1,0 +1,264 @@
+#include "actors/answer_timeout.hpp"
+#include "actors/group_state.hpp"
+#include "actors/log.hpp"
+#include "metrics/node_metrics.hpp"
+
+namespace herald {
+
+namespace {
+
+// How long a relay waits for a message that is missing before the ones that
+// followed it. Gaps open only when the home moves (its last messages and the
+// new home's first travel on different connections) and close in well under
+// this; a message lost with a dead home never comes, and then the members get
+// the rest rather than wait forever.
+constexpr auto gap_wait = std::chrono::seconds{2};
+
+void fan_out(group_self self, const caf::message& msg) {
+  for (const auto& member : self->state.local)
+    self->send(member.first, msg);
+}
+
+void deliver_ready(group_self self) {
+  auto& st = self->state;
+  while (!st.early.empty() && st.early.begin()->first <= st.delivered_seq + 1) {
+    auto node = st.early.extract(st.early.begin());
+    if (node.key() == st.delivered_seq + 1) {
+      st.delivered_seq = node.key();
+      fan_out(self, node.mapped());
+    }
+  }
+}
+
+// Messages go out in seq order, once each; presence events as they come.
+void on_event(group_self self, const event& e) {
+  auto& st = self->state;
+  auto msg = self->current_mailbox_element()->copy_content_to_message();
+  if (e.seq == 0 || !st.synced) {
+    if (e.seq != 0) {
+      st.delivered_seq = e.seq;
+      st.synced = true;
+    }
+    fan_out(self, msg);
+    return;
+  }
+  if (e.seq <= st.delivered_seq)
+    return; // already delivered (a home that moved sent it twice)
+  if (e.seq == st.delivered_seq + 1) {
+    st.delivered_seq = e.seq;
+    fan_out(self, msg);
+    deliver_ready(self);
+    return;
+  }
+  if (st.early.empty())
+    self->delayed_send(self, gap_wait, timeout_atom::value, e.seq);
+  st.early.emplace(e.seq, std::move(msg));
+}
+
+void skip_gap(group_self self, std::uint64_t waited_for) {
+  auto& st = self->state;
+  if (st.early.empty() || st.early.begin()->first > waited_for)
+    return;
+  log::warn("group messages missing after a change of home; delivering the rest",
+            {{"group", st.config.name},
+             {"missing_from", std::to_string(st.delivered_seq + 1)},
+             {"resumes_at", std::to_string(st.early.begin()->first)}});
+  st.delivered_seq = st.early.begin()->first - 1;
+  deliver_ready(self);
+  if (!st.early.empty())
+    self->delayed_send(self, gap_wait, timeout_atom::value, st.early.begin()->first);
+}
+
+std::vector<group_member> local_members(group_self self) {
+  std::vector<group_member> out;
+  for (const auto& [session, user] : self->state.local)
+    out.push_back(group_member{session, user, caf::actor{self}});
+  return out;
+}
+
+void register_with(group_self self, caf::actor home) {
+  auto& st = self->state;
+  if (home == caf::actor{self})
+    return; // the directory made this actor the home
+  st.upstream = home;
+  self->monitor(home);
+  if (st.local.empty())
+    return;
+  ask(self, home, rejoin_atom::value, local_members(self))
+      .then(
+          [self](std::uint64_t seq, const std::string&) {
+            auto& st = self->state;
+            // A new home after a loss starts where its history ends; what the
+            // members already have is not sent again.
+            if (!st.synced || seq < st.delivered_seq) {
+              st.delivered_seq = seq;
+              st.early.clear();
+            }
+            st.synced = true;
+          },
+          [self](const caf::error&) { relay_lost_home(self); });
+}
+
+} // namespace
+
+void relay_remove_local(group_self self, const caf::actor& session, const std::string& reason) {
+  auto& st = self->state;
+  auto i = st.local.find(session);
+  if (i == st.local.end())
+    return;
+  st.local.erase(i);
+  metrics().group_members->Decrement();
+  self->demonitor(session);
+  if (st.upstream)
+    self->send(st.upstream, leave_atom::value, session, reason);
+  arm_idle_timer(self);
+}
+
+// The home's node is gone (or the home ended): find the new one and register
+// this node's members with it. Until then, requests fail with `unavailable`.
+void relay_lost_home(group_self self) {
+  auto& st = self->state;
+  if (st.rehoming || st.is_home)
+    return;
+  st.rehoming = true;
+  self->request(st.config.directory, caf::infinite, home_atom::value, st.config.name,
+                std::uint32_t{0})
+      .then(
+          [self](const caf::actor& home) {
+            self->state.rehoming = false;
+            if (!home) {
+              self->delayed_send(self, std::chrono::seconds{1}, home_atom::value, false);
+              return;
+            }
+            register_with(self, home);
+          },
+          [self](const caf::error&) {
+            self->state.rehoming = false;
+            self->delayed_send(self, std::chrono::seconds{1}, home_atom::value, false);
+          });
+}
+
+void become_relay(group_self self, caf::actor home) {
+  auto& st = self->state;
+  // Relays of the old home learn the new one; the snapshot already lists them.
+  for (const auto& relay : st.remote)
+    self->send(relay.first, moved_atom::value, home);
+  for (const auto& relay : st.remote)
+    self->demonitor(relay.first);
+  st.remote.clear();
+  st.sessions_of_user.clear();
+  st.is_home = false;
+  st.delivered_seq = st.seq;
+  st.synced = true;
+  st.upstream = home;
+  self->monitor(home);
+  self->send(st.config.directory, moved_atom::value, st.config.name, false);
+  self->become(relay_behavior(self));
+}
+
+caf::behavior relay_behavior(group_self self) {
+  auto unavailable = [] { return make_failure("unavailable", "the group's home moved; retry"); };
+  return {
+      [self, unavailable](join_atom, const caf::actor& session, const std::string& user,
+                          const since_point& since) -> caf::result<reply> {
+        auto& st = self->state;
+        if (!st.upstream)
+          return unavailable();
+        auto promise = self->make_response_promise<reply>();
+        ask(self, st.upstream, join_atom::value, session, user, since, caf::actor{self})
+            .then(
+                [self, session, user, promise](const reply& r, std::uint64_t seq) mutable {
+                  auto& st = self->state;
+                  if (r.ok() && st.local.emplace(session, user).second) {
+                    metrics().group_members->Increment();
+                    self->monitor(session);
+                  }
+                  if (!st.synced) {
+                    st.delivered_seq = seq;
+                    st.synced = true;
+                  }
+                  promise.deliver(r);
+                },
+                [promise, unavailable](const caf::error&) mutable {
+                  promise.deliver(unavailable());
+                });
+        return promise;
+      },
+      [self](leave_atom, const caf::actor& session, const std::string& reason) {
+        auto& st = self->state;
+        if (st.local.count(session) != 0)
+          relay_remove_local(self, session, reason);
+        else if (st.upstream)
+          // A relay that still takes this actor for the home (it was one): the
+          // home must see that relay as the sender, which delegate keeps.
+          self->delegate(st.upstream, leave_atom::value, session, reason);
+      },
+      [self, unavailable](join_atom, const caf::actor& session, const std::string& user,
+                          const since_point& since,
+                          const caf::actor& relay) -> caf::result<caf::message> {
+        if (!self->state.upstream)
+          return caf::make_message(unavailable(), std::uint64_t{0});
+        self->delegate(self->state.upstream, join_atom::value, session, user, since, relay);
+        return caf::delegated<caf::message>{};
+      },
+      [self](rejoin_atom, const std::vector<group_member>& members) -> caf::result<caf::message> {
+        if (!self->state.upstream)
+          return caf::sec::request_receiver_down;
+        self->delegate(self->state.upstream, rejoin_atom::value, members);
+        return caf::delegated<caf::message>{};
+      },
+      [self](event_atom, const event& e) { on_event(self, e); },
+      [self](timeout_atom, std::uint64_t waited_for) { skip_gap(self, waited_for); },
+      [self, unavailable](publish_atom, const std::string& from,
+                          const std::string& data) -> caf::result<reply> {
+        if (!self->state.upstream)
+          return unavailable();
+        self->delegate(self->state.upstream, publish_atom::value, from, data);
+        return caf::delegated<reply>{};
+      },
+      [self, unavailable](presence_atom) -> caf::result<reply> {
+        if (!self->state.upstream)
+          return unavailable();
+        self->delegate(self->state.upstream, presence_atom::value);
+        return caf::delegated<reply>{};
+      },
+      [self, unavailable](history_atom, bool has_since, std::uint64_t since,
+                          std::uint64_t limit) -> caf::result<reply> {
+        if (!self->state.upstream)
+          return unavailable();
+        self->delegate(self->state.upstream, history_atom::value, has_since, since, limit);
+        return caf::delegated<reply>{};
+      },
+      [self](home_atom) { return self->state.upstream; },
+      [self](home_atom, bool) { relay_lost_home(self); },
+      [self](moved_atom, const caf::actor& home) {
+        auto& st = self->state;
+        if (st.upstream)
+          self->demonitor(st.upstream);
+        st.upstream = home;
+        self->monitor(home);
+      },
+      // The directory makes this relay the home: a handover from the old home,
+      // or a new start after every holder of the group was lost.
+      [self](adopt_atom, group_snapshot snap) {
+        take_over(self, std::move(snap));
+        self->send(self->state.config.directory, moved_atom::value, self->state.config.name, true);
+        self->become(home_behavior(self));
+        return caf::actor{self};
+      },
+      [self](view_atom, cluster_view view) { self->state.view = std::move(view); },
+      [self](sample_atom) {
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        if (sender)
+          self->send(sender, sample_atom::value, false, std::uint64_t{0},
+                     std::uint64_t{self->mailbox().size()});
+      },
+      [self](idle_atom, std::uint64_t generation) {
+        auto& st = self->state;
+        if (generation == st.idle_generation && st.local.empty() && !st.config.declared)
+          self->quit();
+      },
+  };
+}
+
+} // namespace herald

@@ -1,0 +1,74 @@
+#pragma once
+
+// The state of a group actor, shared by its two roles (group_actor.hpp):
+// group_home.cpp behaves as the home, group_relay.cpp as a relay.
+
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/group_actor.hpp"
+#include "actors/history_ring.hpp"
+#include "actors/messages.hpp"
+
+namespace herald {
+
+using member_map = std::unordered_map<caf::actor, std::string>; // session -> user
+
+struct group_state {
+  group_config config;
+  member_map local; // members on this node, in either role
+  std::uint64_t idle_generation = 0;
+  cluster_view view; // the nodes as the directory last told
+
+  // The home's.
+  bool is_home = true;
+  std::string epoch;
+  std::uint64_t seq = 0;
+  history_ring history{0};
+  std::unordered_map<caf::actor, member_map> remote; // relay -> its members
+  std::map<std::string, std::size_t> sessions_of_user;
+  bool handing_over = false;
+
+  // The relay's.
+  caf::actor upstream;
+  std::uint64_t delivered_seq = 0;             // last message seq handed to the members
+  bool synced = false;                         // delivered_seq is known
+  std::map<std::uint64_t, caf::message> early; // messages that arrived ahead of a gap
+  bool rehoming = false;
+
+  static inline const char* name = "herald.group";
+
+  group_state() = default;
+  group_state(const group_state&) = delete;
+  group_state& operator=(const group_state&) = delete;
+  ~group_state();
+};
+
+using group_self = caf::stateful_actor<group_state>*;
+
+/// The home's behaviour; `self` must be set up as a home.
+caf::behavior home_behavior(group_self self);
+
+/// The relay's behaviour; `self->state.upstream` must be set.
+caf::behavior relay_behavior(group_self self);
+
+/// Takes over `snapshot` as the home: seq, epoch, history and members (those
+/// whose relay is `self` are its local members already). Does not change the
+/// behaviour; `become(home_behavior(self))` does.
+void take_over(group_self self, group_snapshot snapshot);
+
+/// Turns a home that handed over into a relay of `home`.
+void become_relay(group_self self, caf::actor home);
+
+/// The relay's reactions to its home's loss and to a local member's end.
+void relay_lost_home(group_self self);
+void relay_remove_local(group_self self, const caf::actor& session, const std::string& reason);
+
+/// Handlers both roles share (local presence bookkeeping, idle timer).
+void arm_idle_timer(group_self self);
+bool has_members(const group_state& st);
+
+} // namespace herald
