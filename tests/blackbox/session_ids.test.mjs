@@ -114,8 +114,13 @@ describe('session ids', () => {
     await call(herald.url, 'ping', { session });
     await call(herald.url, 'exit', { session });
     const random = session.slice(session.indexOf('_') + 1);
-    // The debug log (the harness starts every node with --log-level debug) names the session.
-    assert.match(herald.server.logs(), /"session ended"/);
+    // The debug log (the harness starts every node with --log-level debug) names the session
+    // when its directory hears that it ended, which may come just after exit's answer.
+    const deadline = Date.now() + 10_000;
+    while (!herald.server.logs().includes('"session ended"')) {
+      assert.ok(Date.now() < deadline, `no "session ended" log line after exit:\n${herald.server.logs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     assert.equal(herald.server.logs().includes(random.slice(0, 12)), false, 'a log line shows the id');
   });
 });
