@@ -117,6 +117,8 @@ void attempt_done(membership_self self, const std::string& address) {
   check_settled(self);
 }
 
+void try_seeds(membership_self self);
+
 void greet(membership_self self, const std::string& address, caf::actor remote) {
   auto& st = self->state;
   self->request(remote, st.config->peer_timeout, hello_atom::value, st.me)
@@ -137,6 +139,7 @@ void greet(membership_self self, const std::string& address, caf::actor remote) 
                 st.learned_seeds.insert(other);
             }
             attempt_done(self, address);
+            try_seeds(self); // the nodes it told of, now rather than at the next tick
           },
           [self, address](const caf::error& err) {
             log::debug("cluster: no hello answer", {{"seed", address}, {"error", to_string(err)}});
@@ -191,10 +194,6 @@ caf::behavior membership(membership_self self, std::shared_ptr<const settings> c
   st.me.node = sanitize_node_name(st.config->node);
   st.me.incarnation = make_epoch();
   st.me.config_digest = config_digest(*st.config);
-  std::string host;
-  std::uint16_t port = 0;
-  if (split_host_port(st.config->cluster_listen, host, port) && host != "0.0.0.0" && host != "::")
-    st.me.advertise = st.config->cluster_listen;
   st.me.membership = caf::actor{self};
   st.me.directory = st.directory;
   cluster().seeds_tried = st.config->peers.empty() && st.config->peers_dns.empty();
@@ -214,8 +213,18 @@ caf::behavior membership(membership_self self, std::shared_ptr<const settings> c
   });
   ignore_strays(self);
   self->send(st.directory, hello_atom::value, caf::actor{self});
-  self->send(self, seeds_atom::value);
+  // Seeds are tried once main has published this actor and says on which port.
   return {
+      [self](seeds_atom, std::uint16_t bound_port) {
+        auto& st = self->state;
+        // Others learn this node by the bound port (with --cluster-listen HOST:0 the
+        // kernel picked it); a wildcard host names no address others can reach.
+        const auto& listen = st.config->cluster_listen;
+        auto host = listen.substr(0, listen.rfind(':'));
+        if (!host.empty() && host != "0.0.0.0" && host != "::" && host != "[::]")
+          st.me.advertise = host + ":" + std::to_string(bound_port);
+        self->send(self, seeds_atom::value);
+      },
       [self](hello_atom, const peer_hello& h) -> peer_welcome {
         auto& st = self->state;
         if (h.incarnation == st.me.incarnation)

@@ -15,7 +15,9 @@ namespace herald {
 /// monitors every peer it accepted, and tells the directory the current
 /// view. A full mesh: every node greets every node it learns of.
 ///
-/// Messages: (hello_atom, peer_hello) → peer_welcome from other nodes;
+/// Messages: (seeds_atom, uint16_t port) once, from main after publishing
+/// this actor on `port` — only then are seeds tried;
+/// (hello_atom, peer_hello) → peer_welcome from other nodes;
 /// (drain_atom) when this node drains — it tells its peers it leaves, so that
 /// groups it is home of move at once. docs/cluster.md has the rules.
 caf::actor spawn_membership(caf::actor_system& system, std::shared_ptr<const settings> config,

@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
       caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
       return 1;
     }
+    caf::anon_send(membership, seeds_atom::value, *bound);
     // The bound port, not the asked one: with port 0 the kernel picks it.
     log::info("cluster listening",
               {{"addr", host + ":" + std::to_string(*bound)}, {"node", config->node}});
