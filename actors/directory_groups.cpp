@@ -93,8 +93,9 @@ void settle_home_here(directory_self self, const std::string& name, home_fn fn) 
     }
     group_snapshot fresh;
     fresh.name = name;
-    fresh.epoch = make_epoch();
     if (entry != st.groups.end()) {
+      // No epoch: the relay continues from its copy when it holds one (it was
+      // the lost home's replica), else starts a new epoch.
       entry->second.is_home = true;
       auto relay = entry->second.handle;
       self->request(relay, caf::infinite, adopt_atom::value, std::move(fresh))
@@ -186,6 +187,16 @@ caf::message_handler group_handlers(directory_self self) {
         auto promise = self->make_response_promise<caf::actor>();
         find_home(self, name, hops, [promise](caf::actor home) mutable { promise.deliver(home); });
         return promise;
+      },
+      // A home asks for this node's actor of its group, to hold a copy of its
+      // state: the existing one, or a new relay of that home.
+      [self](replica_atom, const std::string& name, const caf::actor& home) -> caf::actor {
+        auto& st = self->state;
+        auto i = st.groups.find(name);
+        if (i != st.groups.end())
+          return i->second.is_home ? caf::actor{} : i->second.handle;
+        return add_entry(self, name, spawn_group_relay(self->system(), config_for(self, name), home),
+                         false);
       },
       [self](locate_atom, const std::string& name) -> caf::actor {
         auto& st = self->state;

@@ -18,7 +18,9 @@ struct group_config {
   std::size_t notify_max = 1000; ///< ...while it has at most this many members
   std::size_t history = 100;     ///< messages kept for `since` and `history`
   caf::timespan idle_timeout = std::chrono::seconds{300};
-  std::string node;     ///< this node's name, for placement
+  std::size_t replicas = 2; ///< nodes holding seq, epoch and history (home included)
+  caf::timespan peer_timeout = std::chrono::seconds{3}; ///< a replica's answer, at most
+  std::string node;         ///< this node's name, for placement
   caf::actor directory; ///< this node's directory (re-resolves a lost home)
 };
 
@@ -33,6 +35,13 @@ struct group_config {
 /// home and becomes a relay; a relay whose home is lost asks the directory
 /// for the new one and registers its members there.
 ///
+/// **Replicas.** The home keeps a copy of its state on the next
+/// `replicas - 1` nodes in rendezvous order (the group's actor there, a relay,
+/// holds it): a message is stored there before it is delivered or its publish
+/// answered, and joins and leaves are passed on. When the home's node is lost,
+/// the node ranked first next is the first replica, and it continues with the
+/// same epoch and seq; relays that register with it get what they missed.
+///
 /// Messages (each answered with a `reply` unless noted):
 /// - (join_atom, actor session, string user, since_point) — adds a local
 ///   member; replays history after `since` first when that recovers.
@@ -42,7 +51,13 @@ struct group_config {
 /// - (presence_atom), (history_atom, bool, uint64, uint64) — as the contract.
 /// - (view_atom, cluster_view) — no reply: the nodes changed.
 /// Between nodes: (join_atom, session, user, since, actor relay) →
-/// (reply, uint64 seq); (rejoin_atom, vector<group_member>) → (uint64 seq);
+/// (reply, uint64 seq, string epoch); (rejoin_atom, vector<group_member>,
+/// uint64 after, string epoch) → (uint64 seq, string epoch, vector<event>
+/// missed after `after` when the epoch is the same);
+/// to a replica: (replica_atom, group_snapshot) installs the copy,
+/// (replicate_atom, event) → bool stores one message, (replica_atom, bool
+/// joined, actor session, string user, actor relay) a member change,
+/// (replica_atom, actor home) drops the copy `home` installed;
 /// (adopt_atom, group_snapshot) → actor; (moved_atom, actor home);
 /// (home_atom) → actor (the home as this actor knows it).
 /// An undeclared group without members quits after `idle_timeout`.

@@ -1,5 +1,6 @@
 #include "actors/answer_timeout.hpp"
 #include "actors/event.hpp"
+#include "actors/group_replicas.hpp"
 #include "actors/group_state.hpp"
 #include "actors/log.hpp"
 #include "actors/names.hpp"
@@ -18,6 +19,8 @@ group_config make_group_config(const settings& s, const std::string& name) {
   config.name = name;
   config.notify_max = s.notify_presence_max;
   config.idle_timeout = s.group_idle_timeout;
+  config.replicas = s.group_replicas;
+  config.peer_timeout = s.peer_timeout;
   if (const auto* declared = s.find_declared(name)) {
     config.declared = true;
     config.notify = declared->notify;
@@ -40,15 +43,19 @@ void arm_idle_timer(group_self self) {
   self->delayed_send(self, st.config.idle_timeout, idle_atom::value, ++st.idle_generation);
 }
 
-namespace {
-
 // One copy per local member and one per relay: never one per remote member.
-void broadcast(group_self self, const caf::message& msg) {
+void broadcast_message(group_self self, const caf::message& msg) {
   auto& st = self->state;
   for (const auto& member : st.local)
     self->send(member.first, msg);
   for (const auto& relay : st.remote)
     self->send(relay.first, msg);
+}
+
+namespace {
+
+void broadcast(group_self self, const caf::message& msg) {
+  broadcast_message(self, msg);
 }
 
 std::size_t member_count(const group_state& st) {
@@ -110,6 +117,7 @@ void remove_local(group_self self, const caf::actor& session, const std::string&
   st.local.erase(i);
   metrics().group_members->Decrement();
   self->demonitor(session);
+  tell_replicas(self, false, session, user, caf::actor{self});
   count_out(self, user, reason);
   arm_idle_timer(self);
 }
@@ -125,6 +133,7 @@ void remove_remote(group_self self, const caf::actor& relay, const caf::actor& s
     return;
   auto user = std::move(i->second);
   r->second.erase(i);
+  tell_replicas(self, false, session, user, relay);
   if (r->second.empty()) {
     self->demonitor(relay);
     st.remote.erase(r);
@@ -141,8 +150,10 @@ void drop_relay(group_self self, const caf::actor& relay) {
     return;
   auto members = std::move(r->second);
   st.remote.erase(r);
-  for (const auto& [session, user] : members)
+  for (const auto& [session, user] : members) {
+    tell_replicas(self, false, session, user, relay);
     count_out(self, user, "expired");
+  }
   arm_idle_timer(self);
 }
 
@@ -152,9 +163,13 @@ void add_remote(group_self self, const caf::actor& relay, const caf::actor& sess
   auto& members = st.remote[relay];
   if (members.empty())
     self->monitor(relay);
-  if (members.emplace(session, user).second)
+  if (members.emplace(session, user).second) {
+    tell_replicas(self, true, session, user, relay);
     count_in(self, user, announce);
+  }
 }
+
+} // namespace
 
 group_snapshot take_snapshot(group_self self) {
   auto& st = self->state;
@@ -172,6 +187,8 @@ group_snapshot take_snapshot(group_self self) {
       snap.members.push_back(group_member{session, user, relay});
   return snap;
 }
+
+namespace {
 
 // This node is no longer ranked first for the group: the new home takes the
 // state, and this actor stays as the relay of its local members. Everything
@@ -200,8 +217,10 @@ void on_view(group_self self, cluster_view view) {
   if (!st.is_home || st.handing_over || st.view.nodes.empty())
     return;
   auto ranked = rank_nodes(st.view.nodes, st.config.name);
-  if (ranked.front() == st.config.node)
+  if (ranked.front() == st.config.node) {
+    ensure_replicas(self);
     return;
+  }
   if (const auto* to = find_node(st.view, ranked.front()))
     hand_over(self, *to);
 }
@@ -238,21 +257,39 @@ caf::behavior home_behavior(group_self self) {
         if (st.local.emplace(session, user).second) {
           metrics().group_members->Increment();
           self->monitor(session);
+          tell_replicas(self, true, session, user, caf::actor{self});
           count_in(self, user, true);
         }
         return make_result(join_result(self, since, recovered));
       },
       [self](join_atom, const caf::actor& session, const std::string& user,
              const since_point& since, const caf::actor& relay) {
+        auto& st = self->state;
         bool recovered = recover(self, session, since);
+        // Answered before the join is announced: the relay adds its member when
+        // the answer comes, and the announcement, which follows it on the same
+        // connection, then reaches the joiner too.
+        auto promise = self->make_response_promise();
+        promise.deliver(make_result(join_result(self, since, recovered)), st.seq, st.epoch);
         add_remote(self, relay, session, user, true);
-        return caf::make_message(make_result(join_result(self, since, recovered)), self->state.seq);
+        return caf::delegated<reply, std::uint64_t, std::string>{};
       },
-      [self](rejoin_atom, const std::vector<group_member>& members) {
+      // A relay whose home was lost registers its members here and gets the
+      // messages after the last one it delivered, when this epoch is its.
+      [self](rejoin_atom, const std::vector<group_member>& members, std::uint64_t after,
+             const std::string& epoch) {
+        auto& st = self->state;
         auto relay = caf::actor_cast<caf::actor>(self->current_sender());
         for (const auto& m : members)
           add_remote(self, relay, m.session, m.user, false);
-        return caf::make_message(self->state.seq, self->state.epoch);
+        std::vector<event> missed;
+        if (epoch != st.epoch)
+          after = 0; // a new epoch: everything it has is new to the relay
+        if (st.history.covers_after(after, st.seq))
+          st.history.for_each_after(after, st.history.size(), [&](const caf::message& msg) {
+            missed.push_back(msg.get_as<event>(1));
+          });
+        return caf::make_message(st.seq, st.epoch, std::move(missed));
       },
       // Sent without a request: a reply here would travel back as a stray message.
       [self](leave_atom, const caf::actor& session, const std::string& reason) {
@@ -262,7 +299,8 @@ caf::behavior home_behavior(group_self self) {
         else
           remove_local(self, session, reason);
       },
-      [self](publish_atom, const std::string& from, const std::string& data_json) -> reply {
+      [self](publish_atom, const std::string& from,
+             const std::string& data_json) -> caf::result<reply> {
         auto& st = self->state;
         if (!st.view.nodes.empty() && !has_majority(st.view))
           return make_failure("unavailable",
@@ -273,9 +311,8 @@ caf::behavior home_behavior(group_self self) {
             = caf::make_message(event_atom::value, make_message_event(st.config.name, seq, st.epoch,
                                                                       from, data_json, now_ms()));
         st.history.push(seq, msg);
-        broadcast(self, msg);
         metrics().group_messages_published->Increment();
-        return make_result(std::to_string(seq));
+        return publish_replicated(self, seq, std::move(msg));
       },
       [self](presence_atom) -> reply {
         auto& st = self->state;

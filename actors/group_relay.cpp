@@ -1,6 +1,8 @@
 #include "actors/answer_timeout.hpp"
+#include "actors/group_replicas.hpp"
 #include "actors/group_state.hpp"
 #include "actors/log.hpp"
+#include "actors/names.hpp"
 #include "metrics/node_metrics.hpp"
 
 namespace herald {
@@ -31,9 +33,8 @@ void deliver_ready(group_self self) {
 }
 
 // Messages go out in seq order, once each; presence events as they come.
-void on_event(group_self self, const event& e) {
+void accept_event(group_self self, const event& e, caf::message msg) {
   auto& st = self->state;
-  auto msg = self->current_mailbox_element()->copy_content_to_message();
   if (e.seq == 0 || !st.synced) {
     if (e.seq != 0) {
       st.delivered_seq = e.seq;
@@ -84,17 +85,21 @@ void register_with(group_self self, caf::actor home) {
   self->monitor(home);
   if (st.local.empty())
     return;
-  ask(self, home, rejoin_atom::value, local_members(self))
+  ask(self, home, rejoin_atom::value, local_members(self), st.delivered_seq, st.epoch)
       .then(
-          [self](std::uint64_t seq, const std::string&) {
+          [self](std::uint64_t seq, const std::string& epoch, const std::vector<event>& missed) {
             auto& st = self->state;
-            // A new home after a loss starts where its history ends; what the
-            // members already have is not sent again.
-            if (!st.synced || seq < st.delivered_seq) {
-              st.delivered_seq = seq;
+            if (epoch != st.epoch) {
+              // Every holder of the group was lost: the new epoch's messages
+              // are all new here (missed holds those it already has).
+              st.epoch = epoch;
+              st.delivered_seq = missed.empty() ? seq : missed.front().seq - 1;
               st.early.clear();
             }
             st.synced = true;
+            // What the members missed while the home changed, in order, once.
+            for (const auto& e : missed)
+              accept_event(self, e, caf::make_message(event_atom::value, e));
           },
           [self](const caf::error&) { relay_lost_home(self); });
 }
@@ -147,6 +152,7 @@ void become_relay(group_self self, caf::actor home) {
     self->demonitor(relay.first);
   st.remote.clear();
   st.sessions_of_user.clear();
+  drop_replicas(self);
   st.is_home = false;
   st.delivered_seq = st.seq;
   st.synced = true;
@@ -158,7 +164,7 @@ void become_relay(group_self self, caf::actor home) {
 
 caf::behavior relay_behavior(group_self self) {
   auto unavailable = [] { return make_failure("unavailable", "the group's home moved; retry"); };
-  return {
+  return caf::message_handler{
       [self, unavailable](join_atom, const caf::actor& session, const std::string& user,
                           const since_point& since) -> caf::result<reply> {
         auto& st = self->state;
@@ -167,7 +173,8 @@ caf::behavior relay_behavior(group_self self) {
         auto promise = self->make_response_promise<reply>();
         ask(self, st.upstream, join_atom::value, session, user, since, caf::actor{self})
             .then(
-                [self, session, user, promise](const reply& r, std::uint64_t seq) mutable {
+                [self, session, user, promise](const reply& r, std::uint64_t seq,
+                                               const std::string& epoch) mutable {
                   auto& st = self->state;
                   if (r.ok() && st.local.emplace(session, user).second) {
                     metrics().group_members->Increment();
@@ -175,6 +182,7 @@ caf::behavior relay_behavior(group_self self) {
                   }
                   if (!st.synced) {
                     st.delivered_seq = seq;
+                    st.epoch = epoch;
                     st.synced = true;
                   }
                   promise.deliver(r);
@@ -197,17 +205,20 @@ caf::behavior relay_behavior(group_self self) {
                           const since_point& since,
                           const caf::actor& relay) -> caf::result<caf::message> {
         if (!self->state.upstream)
-          return caf::make_message(unavailable(), std::uint64_t{0});
+          return caf::make_message(unavailable(), std::uint64_t{0}, std::string{});
         self->delegate(self->state.upstream, join_atom::value, session, user, since, relay);
         return caf::delegated<caf::message>{};
       },
-      [self](rejoin_atom, const std::vector<group_member>& members) -> caf::result<caf::message> {
+      [self](rejoin_atom, const std::vector<group_member>& members, std::uint64_t after,
+             const std::string& epoch) -> caf::result<caf::message> {
         if (!self->state.upstream)
           return caf::sec::request_receiver_down;
-        self->delegate(self->state.upstream, rejoin_atom::value, members);
+        self->delegate(self->state.upstream, rejoin_atom::value, members, after, epoch);
         return caf::delegated<caf::message>{};
       },
-      [self](event_atom, const event& e) { on_event(self, e); },
+      [self](event_atom, const event& e) {
+        accept_event(self, e, self->current_mailbox_element()->copy_content_to_message());
+      },
       [self](timeout_atom, std::uint64_t waited_for) { skip_gap(self, waited_for); },
       [self, unavailable](publish_atom, const std::string& from,
                           const std::string& data) -> caf::result<reply> {
@@ -238,12 +249,33 @@ caf::behavior relay_behavior(group_self self) {
         st.upstream = home;
         self->monitor(home);
       },
-      // The directory makes this relay the home: a handover from the old home,
-      // or a new start after every holder of the group was lost.
+      // The directory makes this relay the home: a handover from the old home
+      // (its snapshot), or, after the home's node was lost (a snapshot without
+      // epoch), a continuation from this relay's copy — or a new epoch when
+      // it holds none, every holder of the group being lost.
       [self](adopt_atom, group_snapshot snap) {
+        auto& st = self->state;
+        bool from_copy = snap.epoch.empty() && st.replica_of;
+        if (from_copy)
+          snap = snapshot_from_copy(self);
+        else if (snap.epoch.empty())
+          snap.epoch = make_epoch();
+        log::info(from_copy ? "group continues from its replica" : "group home moved here",
+                  {{"group", st.config.name}, {"seq", std::to_string(snap.seq)}});
+        auto missed_from = st.synced && st.epoch == snap.epoch ? st.delivered_seq : snap.seq;
+        std::vector<caf::message> missed;
+        for (const auto& e : snap.history)
+          if (e.seq > missed_from)
+            missed.push_back(caf::make_message(event_atom::value, e));
+        st.replica_of = nullptr;
+        st.copy = group_snapshot{};
         take_over(self, std::move(snap));
+        // This node's members get what the lost home had stored but not yet sent.
+        for (const auto& msg : missed)
+          fan_out(self, msg);
         self->send(self->state.config.directory, moved_atom::value, self->state.config.name, true);
         self->become(home_behavior(self));
+        ensure_replicas(self);
         return caf::actor{self};
       },
       [self](view_atom, cluster_view view) { self->state.view = std::move(view); },
@@ -255,10 +287,11 @@ caf::behavior relay_behavior(group_self self) {
       },
       [self](idle_atom, std::uint64_t generation) {
         auto& st = self->state;
-        if (generation == st.idle_generation && st.local.empty() && !st.config.declared)
+        if (generation == st.idle_generation && st.local.empty() && !st.replica_of
+            && !st.config.declared)
           self->quit();
       },
-  };
+  }.or_else(replica_handlers(self));
 }
 
 } // namespace herald

@@ -4,6 +4,9 @@
 // group_home.cpp behaves as the home, group_relay.cpp as a relay.
 
 #include <map>
+#include <set>
+#include <utility>
+#include <vector>
 #include <string>
 #include <unordered_map>
 
@@ -31,6 +34,14 @@ struct group_state {
   std::unordered_map<caf::actor, member_map> remote; // relay -> its members
   std::map<std::string, std::size_t> sessions_of_user;
   bool handing_over = false;
+  std::vector<std::pair<std::string, caf::actor>> replicas; // node, its group actor
+  struct pending_publish {
+    caf::message msg;
+    caf::response_promise promise;
+    std::size_t acks_missing = 0;
+  };
+  std::map<std::uint64_t, pending_publish> unreplicated; // by seq, until every replica has it
+  std::set<std::string> replicas_asked;                  // nodes asked for a copy, no answer yet
 
   // The relay's.
   caf::actor upstream;
@@ -38,6 +49,10 @@ struct group_state {
   bool synced = false;                         // delivered_seq is known
   std::map<std::uint64_t, caf::message> early; // messages that arrived ahead of a gap
   bool rehoming = false;
+
+  // A replica's (a relay that holds a copy of its home's state).
+  caf::actor replica_of; // the home that installed the copy; empty: no copy
+  group_snapshot copy;   // epoch, seq, members; history as events, oldest first
 
   static inline const char* name = "herald.group";
 
@@ -66,6 +81,12 @@ void become_relay(group_self self, caf::actor home);
 /// The relay's reactions to its home's loss and to a local member's end.
 void relay_lost_home(group_self self);
 void relay_remove_local(group_self self, const caf::actor& session, const std::string& reason);
+
+/// Sends `msg` once to each local member and once to each relay.
+void broadcast_message(group_self self, const caf::message& msg);
+
+/// The home's whole state, as handed to a new home or a replica.
+group_snapshot take_snapshot(group_self self);
 
 /// Handlers both roles share (local presence bookkeeping, idle timer).
 void arm_idle_timer(group_self self);

@@ -46,6 +46,8 @@ using moved_atom = caf::atom_constant<caf::atom("moved")>;
 using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
 using seeds_atom = caf::atom_constant<caf::atom("seeds")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
+using replica_atom = caf::atom_constant<caf::atom("replica")>;
+using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
 
 /// An event as it travels between actors: its type and the JSON text of the
 /// object's remaining members, rendered once by whoever created the event
