@@ -82,7 +82,12 @@ export class Lab {
     await ip('netns', 'add', sw);
     this.netnsMade.push(sw);
     await ipIn(sw, 'link', 'set', 'lo', 'up');
-    await ipIn(sw, 'link', 'add', this.bridge, 'type', 'bridge');
+    // A fixed (locally administered) address: a bridge left to pick its own takes the lowest
+    // of its ports' and changes whenever a pod with a lower one joins, and then the pods'
+    // ARP entries for the switch's address (the cluster DNS) point at a MAC that nothing
+    // answers for until they expire, seconds or for good.
+    const mac = `02:00:0a:d5:${this.octet.toString(16).padStart(2, '0')}:02`;
+    await ipIn(sw, 'link', 'add', this.bridge, 'address', mac, 'type', 'bridge');
     await ipIn(sw, 'addr', 'add', `${this.switchIp}/24`, 'dev', this.bridge);
     await ipIn(sw, 'link', 'set', this.bridge, 'up');
     // The test's own end stays in the root namespace; its peer is a bridge port.
