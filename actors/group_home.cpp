@@ -195,6 +195,9 @@ namespace {
 // else waits in the mailbox meanwhile (await), so nothing is sequenced twice.
 void hand_over(group_self self, const peer_node& to) {
   auto& st = self->state;
+  // What waits for replicas goes out first: after the handover this actor
+  // reaches only its own node's members.
+  flush_unreplicated(self);
   st.handing_over = true;
   log::debug("group handed over", {{"group", st.config.name}, {"to", to.name}});
   self->request(to.directory, std::chrono::seconds{10}, adopt_atom::value, take_snapshot(self))

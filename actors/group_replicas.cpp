@@ -118,6 +118,12 @@ void drop_replicas(group_self self) {
   st.replicas.clear();
 }
 
+void flush_unreplicated(group_self self) {
+  for (auto& entry : self->state.unreplicated)
+    entry.second.acks_missing = 0;
+  release_ready(self);
+}
+
 caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::message msg) {
   auto& st = self->state;
   if (st.replicas.empty() && st.unreplicated.empty()) {

@@ -28,6 +28,10 @@ void drop_replicas(group_self self);
 /// delivers it and answers the publish with its seq, in seq order.
 caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::message msg);
 
+/// Delivers and answers every publish still waiting for its replicas: the
+/// home hands over, and the new home holds them from the snapshot.
+void flush_unreplicated(group_self self);
+
 /// The copy this relay holds, as a snapshot to continue from.
 group_snapshot snapshot_from_copy(group_self self);
 

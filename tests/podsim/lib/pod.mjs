@@ -81,7 +81,8 @@ export function startPod({ name, netns, argv, env = {}, rootfs, user = '10001:10
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines = [];
-  const pod = { name, netns, proc, lines, exitInfo: null, logs: () => lines.join('\n') };
+  // `dir` (the files and mount points) is removed when the process exits.
+  const pod = { name, netns, proc, lines, dir: mountDir, exitInfo: null, logs: () => lines.join('\n') };
   let listeningResolve, listeningReject, terminatedAt;
   pod.listening = new Promise((resolve, reject) => {
     listeningResolve = resolve;
