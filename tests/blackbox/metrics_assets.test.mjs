@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { before, call, describe, enter, listen, REPO, request, test, uniq, useHerald } from './lib/herald.mjs';
+import { before, call, describe, enter, listen, REPO, request, test, uniq, useHeralds } from './lib/herald.mjs';
 
 const PROMTOOL = process.env.PROMTOOL || 'promtool';
 const PROMTOOL_BOUND_MS = 60_000;
@@ -393,12 +393,36 @@ describe('metrics/grafana/herald.json', () => {
   });
 });
 
+/** The bound address in a node's "cluster listening" log line. */
+function clusterAddress(node) {
+  for (const line of node.server.lines) {
+    try {
+      const entry = JSON.parse(line);
+      if (entry.msg === 'cluster listening') return entry.addr;
+    } catch {
+      /* not a log line */
+    }
+  }
+  throw new Error(`no "cluster listening" line:\n${node.server.logs()}`);
+}
+
 describe('the dashboard and the alert rules against a live scrape', () => {
-  const herald = useHerald();
+  // Two peered nodes, so that the per-peer cluster series exist too.
+  const [herald] = useHeralds(2, (i, nodes) => [
+    '--node', `assets${i}`, '--cluster-listen', '127.0.0.1:0',
+    ...(i === 0 ? [] : ['--peers', clusterAddress(nodes[0])]),
+  ]);
   let exported; // sample names in the scrape
   let types; // metric family name → type
 
   before(async () => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const m = await request(herald, { path: '/metrics' });
+      if (/^herald_cluster_nodes 2$/m.test(m.text)) break;
+      assert.ok(Date.now() < deadline, `the two nodes never saw each other:\n${herald.server.logs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     // A little traffic, so that every series the assets use exists (the per-path and
     // per-status request counters appear with their first request).
     const group = uniq('g');
