@@ -195,8 +195,8 @@ caf::message_handler group_handlers(directory_self self) {
         auto i = st.groups.find(name);
         if (i != st.groups.end())
           return i->second.is_home ? caf::actor{} : i->second.handle;
-        return add_entry(self, name, spawn_group_relay(self->system(), config_for(self, name), home),
-                         false);
+        return add_entry(self, name,
+                         spawn_group_relay(self->system(), config_for(self, name), home), false);
       },
       [self](locate_atom, const std::string& name) -> caf::actor {
         auto& st = self->state;

@@ -20,7 +20,7 @@ struct group_config {
   caf::timespan idle_timeout = std::chrono::seconds{300};
   std::size_t replicas = 2; ///< nodes holding seq, epoch and history (home included)
   caf::timespan peer_timeout = std::chrono::seconds{3}; ///< a replica's answer, at most
-  std::string node;         ///< this node's name, for placement
+  std::string node;                                     ///< this node's name, for placement
   caf::actor directory; ///< this node's directory (re-resolves a lost home)
 };
 

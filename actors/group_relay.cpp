@@ -291,7 +291,8 @@ caf::behavior relay_behavior(group_self self) {
             && !st.config.declared)
           self->quit();
       },
-  }.or_else(replica_handlers(self));
+  }
+      .or_else(replica_handlers(self));
 }
 
 } // namespace herald

@@ -98,15 +98,15 @@ void ensure_replicas(group_self self) {
             },
             [self, name](const caf::error& err) {
               self->state.replicas_asked.erase(name);
-              log::warn("group replica not reached", {{"group", self->state.config.name},
-                                                      {"node", name},
-                                                      {"error", to_string(err)}});
+              log::warn(
+                  "group replica not reached",
+                  {{"group", self->state.config.name}, {"node", name}, {"error", to_string(err)}});
             });
   }
 }
 
-void tell_replicas(group_self self, bool joined, const caf::actor& session,
-                   const std::string& user, const caf::actor& relay) {
+void tell_replicas(group_self self, bool joined, const caf::actor& session, const std::string& user,
+                   const caf::actor& relay) {
   for (const auto& r : self->state.replicas)
     self->send(r.second, replica_atom::value, joined, session, user, relay);
 }

@@ -18,8 +18,8 @@ namespace herald {
 void ensure_replicas(group_self self);
 
 /// Passes a member change on to every copy.
-void tell_replicas(group_self self, bool joined, const caf::actor& session,
-                   const std::string& user, const caf::actor& relay);
+void tell_replicas(group_self self, bool joined, const caf::actor& session, const std::string& user,
+                   const caf::actor& relay);
 
 /// Drops every copy (the home handed over: the new home makes its own).
 void drop_replicas(group_self self);

@@ -5,10 +5,10 @@
 
 #include <map>
 #include <set>
-#include <utility>
-#include <vector>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 

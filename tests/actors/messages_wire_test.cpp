@@ -36,8 +36,7 @@ caf::behavior idle(caf::event_based_actor*) {
 
 class MessagesOverTheWire : public ::testing::Test {
 protected:
-  MessagesOverTheWire()
-      : home_(node_config(home_cfg_)), away_(node_config(away_cfg_)) {}
+  MessagesOverTheWire() : home_(node_config(home_cfg_)), away_(node_config(away_cfg_)) {}
 
   void SetUp() override {
     auto echoer = home_.spawn(echo);
@@ -109,7 +108,10 @@ TEST_F(MessagesOverTheWire, ValuesOfTheSessionProtocol) {
 TEST_F(MessagesOverTheWire, ValuesOfTheClusterProtocol) {
   round_trip(sample_member(local_, echo_));
   round_trip(sample_member(local_, caf::actor{}));
-  round_trip(group_snapshot{"lobby", "3515ad1c7cee", 7, {sample_event(), sample_event()},
+  round_trip(group_snapshot{"lobby",
+                            "3515ad1c7cee",
+                            7,
+                            {sample_event(), sample_event()},
                             {sample_member(local_, echo_)}});
   round_trip(peer_node{"n3", local_});
   round_trip(cluster_view{{peer_node{"n1", echo_}, peer_node{"n2", local_}}, 3});
