@@ -192,15 +192,16 @@ void run_enter(self_ptr self) {
 // --- speak / send ------------------------------------------------------------
 
 void publish_each(self_ptr self, std::vector<group_ref> groups, std::string from, std::string data,
-                  nlohmann::json seqs) {
+                  std::string key, nlohmann::json seqs) {
   if (seqs.size() == groups.size()) {
     finish(self, make_result(nlohmann::json{{"groups", std::move(seqs)}}.dump()));
     return;
   }
   auto group = groups[seqs.size()];
-  ask(self, group.handle, publish_atom::value, from, data)
-      .then(
-          [self, groups = std::move(groups), from, data, seqs = std::move(seqs),
+  auto request = key.empty() ? ask(self, group.handle, publish_atom::value, from, data)
+                             : ask(self, group.handle, publish_atom::value, from, data, key);
+  request.then(
+          [self, groups = std::move(groups), from, data, key, seqs = std::move(seqs),
            name = group.name](const reply& r) mutable {
             if (!r.ok()) {
               finish(self, r);
@@ -208,7 +209,7 @@ void publish_each(self_ptr self, std::vector<group_ref> groups, std::string from
             }
             seqs[name] = {{"seq", std::stoull(r.result_json)}};
             publish_each(self, std::move(groups), std::move(from), std::move(data),
-                         std::move(seqs));
+                         std::move(key), std::move(seqs));
           },
           fail_with(self, "group"));
 }
@@ -235,8 +236,9 @@ void run_publish(self_ptr self, const publish_request& request) {
     return;
   }
   with_groups(self, local_directory(self), request.groups, {},
-              [self, from = request.from, data = request.data](std::vector<group_ref> groups) {
-                publish_each(self, std::move(groups), from, data, nlohmann::json::object());
+              [self, from = request.from, data = request.data,
+               key = request.idempotency_key](std::vector<group_ref> groups) {
+                publish_each(self, std::move(groups), from, data, key, nlohmann::json::object());
               });
 }
 
@@ -361,7 +363,7 @@ void run_next(self_ptr self) {
       with_session(self, p.session, [self](const session_ref& s) {
         with_groups(self, local_directory(self), current(self).params.groups, {},
                     [self, user = s.user](std::vector<group_ref> groups) {
-                      publish_each(self, std::move(groups), user, current(self).params.data,
+                      publish_each(self, std::move(groups), user, current(self).params.data, {},
                                    nlohmann::json::object());
                     });
       });

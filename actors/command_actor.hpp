@@ -34,6 +34,7 @@ struct publish_request {
   std::string user;                ///< send a direct event to this user
   std::string from = "server";
   std::string data; ///< serialized JSON
+  std::string idempotency_key; ///< from the Idempotency-Key header; empty: none
 };
 
 /// Spawns a request actor that performs `requests` one after another, in

@@ -5,6 +5,7 @@
 // first for groups whose home is still elsewhere, until they are handed over).
 
 #include <memory>
+#include <set>
 
 #include "actors/directory_state.hpp"
 #include "actors/group_actor.hpp"
@@ -107,25 +108,34 @@ void settle_home_here(directory_self self, const std::string& name, home_fn fn) 
   });
 }
 
-void find_home(directory_self self, const std::string& name, std::uint32_t hops, home_fn fn) {
+// Asks the node ranked first for the group's home; a node that does not answer
+// (being lost, its loss not yet in this view) is skipped for the next one in
+// rank order — the first replica, which continues the group from its copy —
+// and only when this node comes first does it settle the home here.
+void find_home(directory_self self, const std::string& name, std::uint32_t hops, home_fn fn,
+               std::set<std::string> silent = {}) {
   auto& st = self->state;
   auto entry = st.groups.find(name);
   if (entry != st.groups.end() && entry->second.is_home) {
     fn(entry->second.handle);
     return;
   }
-  auto ranked = rank_nodes(st.view.nodes, name);
-  const auto* first = ranked.empty() ? nullptr : find_node(st.view, ranked.front());
+  const peer_node* first = nullptr;
+  for (const auto& ranked : rank_nodes(st.view.nodes, name))
+    if (silent.count(ranked) == 0) {
+      first = find_node(st.view, ranked);
+      break;
+    }
   if (first == nullptr || first->name == st.node || hops >= max_hops) {
     settle_home_here(self, name, std::move(fn));
     return;
   }
+  auto asked = first->name;
   self->request(first->directory, st.config->peer_timeout, home_atom::value, name, hops + 1)
       .then([fn](const caf::actor& home) { fn(home); },
-            [self, name, fn](const caf::error&) {
-              // The node ranked first did not answer (it is being lost):
-              // decide here rather than fail the client.
-              settle_home_here(self, name, fn);
+            [self, name, hops, fn, silent = std::move(silent), asked](const caf::error&) mutable {
+              silent.insert(asked);
+              find_home(self, name, hops, std::move(fn), std::move(silent));
             });
 }
 

@@ -20,6 +20,8 @@ struct group_config {
   caf::timespan idle_timeout = std::chrono::seconds{300};
   std::size_t replicas = 2; ///< nodes holding seq, epoch and history (home included)
   caf::timespan peer_timeout = std::chrono::seconds{3}; ///< a replica's answer, at most
+  std::chrono::milliseconds idempotency_window{600'000}; ///< keys remembered this long
+  std::size_t idempotency_keys = 10000;                  ///< ...and at most this many
   std::string node;                                     ///< this node's name, for placement
   caf::actor directory; ///< this node's directory (re-resolves a lost home)
 };
@@ -48,6 +50,9 @@ struct group_config {
 /// - (leave_atom, actor session, string reason) — no reply.
 /// - (publish_atom, string from, string data_json) — reply whose result is
 ///   the new seq as decimal text; `unavailable` without a majority.
+/// - (publish_atom, string from, string data_json, string key) — the same with
+///   an Idempotency-Key: a key seen within the window gets its first seq
+///   again and publishes nothing.
 /// - (presence_atom), (history_atom, bool, uint64, uint64) — as the contract.
 /// - (view_atom, cluster_view) — no reply: the nodes changed.
 /// Between nodes: (join_atom, session, user, since, actor relay) →

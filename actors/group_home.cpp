@@ -21,6 +21,8 @@ group_config make_group_config(const settings& s, const std::string& name) {
   config.idle_timeout = s.group_idle_timeout;
   config.replicas = s.group_replicas;
   config.peer_timeout = s.peer_timeout;
+  config.idempotency_window = s.idempotency_window;
+  config.idempotency_keys = s.idempotency_keys;
   if (const auto* declared = s.find_declared(name)) {
     config.declared = true;
     config.notify = declared->notify;
@@ -185,6 +187,7 @@ group_snapshot take_snapshot(group_self self) {
   for (const auto& [relay, members] : st.remote)
     for (const auto& [session, user] : members)
       snap.members.push_back(group_member{session, user, relay});
+  snap.keys.assign(st.keys.begin(), st.keys.end());
   return snap;
 }
 
@@ -239,6 +242,11 @@ void take_over(group_self self, group_snapshot snap) {
   auto first = snap.seq + 1 - snap.history.size();
   for (std::size_t i = 0; i < snap.history.size(); ++i)
     st.history.push(first + i, caf::make_message(event_atom::value, std::move(snap.history[i])));
+  st.keys.assign(snap.keys.begin(), snap.keys.end());
+  st.seq_of_key.clear();
+  for (const auto& k : st.keys)
+    st.seq_of_key[k.key] = k.seq;
+  prune_keys(st, now_ms());
   if (st.upstream)
     self->demonitor(st.upstream);
   st.upstream = nullptr;
@@ -250,6 +258,47 @@ void take_over(group_self self, group_snapshot snap) {
     if (m.relay != caf::actor{self} && m.relay)
       add_remote(self, m.relay, m.session, m.user, false);
 }
+
+void prune_keys(group_state& st, std::int64_t now) {
+  auto oldest_kept = now - st.config.idempotency_window.count();
+  while (!st.keys.empty()
+         && (st.keys.size() > st.config.idempotency_keys || st.keys.front().at_ms < oldest_kept)) {
+    auto i = st.seq_of_key.find(st.keys.front().key);
+    if (i != st.seq_of_key.end() && i->second == st.keys.front().seq)
+      st.seq_of_key.erase(i);
+    st.keys.pop_front();
+  }
+}
+
+namespace {
+
+caf::result<reply> publish(group_self self, const std::string& from, const std::string& data_json,
+                           const std::string& key) {
+  auto& st = self->state;
+  auto now = now_ms();
+  if (!key.empty()) {
+    prune_keys(st, now);
+    // A retry (the answer was lost, or the home changed meanwhile): the same
+    // seq, and nothing published twice.
+    if (auto i = st.seq_of_key.find(key); i != st.seq_of_key.end())
+      return make_result(std::to_string(i->second));
+  }
+  if (!st.view.nodes.empty() && !has_majority(st.view))
+    return make_failure("unavailable", "this node cannot reach a majority of the cluster; retry");
+  auto seq = ++st.seq;
+  // One message, shared by every member's mailbox and the history ring.
+  auto msg = caf::make_message(
+      event_atom::value, make_message_event(st.config.name, seq, st.epoch, from, data_json, now));
+  st.history.push(seq, msg);
+  if (!key.empty()) {
+    st.keys.push_back(idempotency_entry{key, seq, now});
+    st.seq_of_key[key] = seq;
+  }
+  metrics().group_messages_published->Increment();
+  return publish_replicated(self, seq, std::move(msg), key);
+}
+
+} // namespace
 
 caf::behavior home_behavior(group_self self) {
   return {
@@ -302,21 +351,11 @@ caf::behavior home_behavior(group_self self) {
         else
           remove_local(self, session, reason);
       },
-      [self](publish_atom, const std::string& from,
-             const std::string& data_json) -> caf::result<reply> {
-        auto& st = self->state;
-        if (!st.view.nodes.empty() && !has_majority(st.view))
-          return make_failure("unavailable",
-                              "this node cannot reach a majority of the cluster; retry");
-        auto seq = ++st.seq;
-        // One message, shared by every member's mailbox and the history ring.
-        auto msg
-            = caf::make_message(event_atom::value, make_message_event(st.config.name, seq, st.epoch,
-                                                                      from, data_json, now_ms()));
-        st.history.push(seq, msg);
-        metrics().group_messages_published->Increment();
-        return publish_replicated(self, seq, std::move(msg));
+      [self](publish_atom, const std::string& from, const std::string& data_json) {
+        return publish(self, from, data_json, {});
       },
+      [self](publish_atom, const std::string& from, const std::string& data_json,
+             const std::string& key) { return publish(self, from, data_json, key); },
       [self](presence_atom) -> reply {
         auto& st = self->state;
         std::string out = "{\"users\":[";
@@ -349,6 +388,7 @@ caf::behavior home_behavior(group_self self) {
       },
       [self](home_atom) { return caf::actor{self}; },
       [self](view_atom, cluster_view view) { on_view(self, std::move(view)); },
+      [self](replica_atom) { ensure_replicas(self); }, // a retry (group_replicas.cpp)
       [self](sample_atom) {
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         if (sender)

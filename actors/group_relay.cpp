@@ -227,6 +227,13 @@ caf::behavior relay_behavior(group_self self) {
         self->delegate(self->state.upstream, publish_atom::value, from, data);
         return caf::delegated<reply>{};
       },
+      [self, unavailable](publish_atom, const std::string& from, const std::string& data,
+                          const std::string& key) -> caf::result<reply> {
+        if (!self->state.upstream)
+          return unavailable();
+        self->delegate(self->state.upstream, publish_atom::value, from, data, key);
+        return caf::delegated<reply>{};
+      },
       [self, unavailable](presence_atom) -> caf::result<reply> {
         if (!self->state.upstream)
           return unavailable();

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "actors/group_replicas.hpp"
+#include "actors/event.hpp"
 #include "actors/group_state.hpp"
 #include "actors/log.hpp"
 #include "actors/rendezvous.hpp"
@@ -53,6 +54,14 @@ void acked(group_self self, std::uint64_t seq) {
   release_ready(self);
 }
 
+// A group without its copies loses its epoch with its home: keep asking
+// while the view wants a replica that is not there (a lost node leaves the
+// view, which ends this).
+void retry_later(group_self self) {
+  constexpr auto retry_interval = std::chrono::milliseconds{200};
+  self->delayed_send(self, retry_interval, replica_atom::value);
+}
+
 } // namespace
 
 void ensure_replicas(group_self self) {
@@ -86,8 +95,12 @@ void ensure_replicas(group_self self) {
             [self, name](const caf::actor& copy) {
               auto& st = self->state;
               st.replicas_asked.erase(name);
-              if (!copy)
+              if (!copy) {
+                // That node still takes its actor for the home (a handover to
+                // this one is under way there): ask again shortly.
+                retry_later(self);
                 return;
+              }
               if (!st.is_home || !wanted(st, name)) {
                 self->send(copy, replica_atom::value, caf::actor{self});
                 return;
@@ -101,6 +114,7 @@ void ensure_replicas(group_self self) {
               log::warn(
                   "group replica not reached",
                   {{"group", self->state.config.name}, {"node", name}, {"error", to_string(err)}});
+              retry_later(self);
             });
   }
 }
@@ -124,7 +138,8 @@ void flush_unreplicated(group_self self) {
   release_ready(self);
 }
 
-caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::message msg) {
+caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::message msg,
+                                      const std::string& key) {
   auto& st = self->state;
   if (st.replicas.empty() && st.unreplicated.empty()) {
     broadcast_message(self, msg);
@@ -137,7 +152,7 @@ caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::m
   pending.acks_missing = st.replicas.size();
   const auto& e = msg.get_as<event>(1);
   for (const auto& r : st.replicas)
-    self->request(r.second, st.config.peer_timeout, replicate_atom::value, e)
+    self->request(r.second, st.config.peer_timeout, replicate_atom::value, e, key)
         .then([self, seq](bool) { acked(self, seq); },
               // A replica lost meanwhile: the view change replaces it.
               [self, seq](const caf::error&) { acked(self, seq); });
@@ -164,7 +179,7 @@ caf::message_handler replica_handlers(group_self self) {
         log::debug("group replica installed",
                    {{"group", st.config.name}, {"seq", std::to_string(st.copy.seq)}});
       },
-      [self, from_copy_home](replicate_atom, const event& e) {
+      [self, from_copy_home](replicate_atom, const event& e, const std::string& key) {
         auto& st = self->state;
         if (!from_copy_home() || e.seq <= st.copy.seq)
           return true;
@@ -172,6 +187,12 @@ caf::message_handler replica_handlers(group_self self) {
         st.copy.history.push_back(e);
         if (st.copy.history.size() > st.config.history)
           st.copy.history.erase(st.copy.history.begin());
+        if (!key.empty()) {
+          st.copy.keys.push_back(idempotency_entry{key, e.seq, now_ms()});
+          // Bounded by count here; the window is applied when the copy is used.
+          if (st.copy.keys.size() > st.config.idempotency_keys)
+            st.copy.keys.erase(st.copy.keys.begin());
+        }
         return true;
       },
       [self, from_copy_home](replica_atom, bool joined, const caf::actor& session,

@@ -26,7 +26,8 @@ void drop_replicas(group_self self);
 
 /// Stores message `seq` (already in the home's history) on every copy, then
 /// delivers it and answers the publish with its seq, in seq order.
-caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::message msg);
+caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::message msg,
+                                      const std::string& key);
 
 /// Delivers and answers every publish still waiting for its replicas: the
 /// home hands over, and the new home holds them from the snapshot.

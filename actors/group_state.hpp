@@ -3,6 +3,7 @@
 // The state of a group actor, shared by its two roles (group_actor.hpp):
 // group_home.cpp behaves as the home, group_relay.cpp as a relay.
 
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -42,6 +43,8 @@ struct group_state {
   };
   std::map<std::uint64_t, pending_publish> unreplicated; // by seq, until every replica has it
   std::set<std::string> replicas_asked;                  // nodes asked for a copy, no answer yet
+  std::deque<idempotency_entry> keys;                    // oldest first
+  std::unordered_map<std::string, std::uint64_t> seq_of_key;
 
   // The relay's.
   caf::actor upstream;
@@ -84,6 +87,9 @@ void relay_remove_local(group_self self, const caf::actor& session, const std::s
 
 /// Sends `msg` once to each local member and once to each relay.
 void broadcast_message(group_self self, const caf::message& msg);
+
+/// Forgets Idempotency-Keys older than the window or beyond the count.
+void prune_keys(group_state& st, std::int64_t now);
 
 /// The home's whole state, as handed to a new home or a replica.
 group_snapshot take_snapshot(group_self self);

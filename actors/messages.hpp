@@ -210,6 +210,19 @@ typename Inspector::result_type inspect(Inspector& f, group_member& x) {
   return f(caf::meta::type_name("herald.group_member"), x.session, x.user, x.relay);
 }
 
+/// A publish's Idempotency-Key as its group remembers it: the seq it got and
+/// when (system-clock ms), so that a retry gets the same answer.
+struct idempotency_entry {
+  std::string key;
+  std::uint64_t seq = 0;
+  std::int64_t at_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, idempotency_entry& x) {
+  return f(caf::meta::type_name("herald.idempotency_entry"), x.key, x.seq, x.at_ms);
+}
+
 /// Everything a group's home holds, handed to the node that becomes its home.
 struct group_snapshot {
   std::string name;
@@ -217,12 +230,13 @@ struct group_snapshot {
   std::uint64_t seq = 0;
   std::vector<event> history; ///< oldest first; the last one has `seq`
   std::vector<group_member> members;
+  std::vector<idempotency_entry> keys; ///< oldest first
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, group_snapshot& x) {
   return f(caf::meta::type_name("herald.group_snapshot"), x.name, x.epoch, x.seq, x.history,
-           x.members);
+           x.members, x.keys);
 }
 
 /// A node of the cluster as the others know it: its name (the one that leads
@@ -297,6 +311,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(herald, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(herald, (std::vector<std::string>))
   CAF_ADD_TYPE_ID(herald, (herald::group_member))
   CAF_ADD_TYPE_ID(herald, (herald::group_snapshot))
+  CAF_ADD_TYPE_ID(herald, (herald::idempotency_entry))
+  CAF_ADD_TYPE_ID(herald, (std::vector<herald::idempotency_entry>))
   CAF_ADD_TYPE_ID(herald, (herald::peer_node))
   CAF_ADD_TYPE_ID(herald, (herald::cluster_view))
   CAF_ADD_TYPE_ID(herald, (herald::peer_hello))

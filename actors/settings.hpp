@@ -74,6 +74,8 @@ struct settings {
   std::chrono::seconds keepalive_timeout{60};     ///< idle keep-alive connection
   std::chrono::seconds request_timeout{30};       ///< to receive one whole request
   std::chrono::seconds group_idle_timeout{300};   ///< empty undeclared group lives on
+  std::chrono::seconds idempotency_window{600};   ///< a publish's Idempotency-Key is kept this long
+  std::size_t idempotency_keys = 10000;           ///< ...and at most this many per group
   std::chrono::seconds stream_max_age{300};       ///< a forever-frame is recycled after this
   std::size_t max_stream_buffer = 256 * 1024;     ///< bytes waiting per stream; beyond: cut off
   std::size_t sse_retry_ms = 2000;                ///< the SSE `retry:` field

@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -225,6 +227,23 @@ void serve_listen(server_context& ctx, const http_request& req, std::string_view
   out.watch(spawn_command_actor(ctx.system, ctx.commands, {std::move(cmd)}, std::move(answer)));
 }
 
+// An Idempotency-Key header value (draft-ietf-httpapi-idempotency-key-header: a
+// structured-field string, so "…" is accepted as well as a bare token).
+namespace {
+
+std::optional<std::string> parse_idempotency_key(std::string_view value) {
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    value = value.substr(1, value.size() - 2);
+  if (value.empty() || value.size() > 255)
+    return std::nullopt;
+  for (char c : value)
+    if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+      return std::nullopt;
+  return std::string{value};
+}
+
+} // namespace
+
 void serve_publish(server_context& ctx, const http_request& req, responder& out, finisher finish) {
   const auto& config = *ctx.config;
   if (!config.api_key.empty() && !bearer_matches(req[http::field::authorization], config.api_key)) {
@@ -281,6 +300,15 @@ void serve_publish(server_context& ctx, const http_request& req, responder& out,
       if (std::find(request.groups.begin(), request.groups.end(), value) == request.groups.end())
         request.groups.push_back(std::move(value));
     }
+  }
+  if (auto key = req["Idempotency-Key"]; !key.empty()) {
+    auto parsed = parse_idempotency_key(key);
+    if (!parsed)
+      return fail("bad_request", "Idempotency-Key: 1-255 visible ASCII characters, optionally "
+                                 "in double quotes");
+    if (to_user)
+      return fail("bad_request", "Idempotency-Key: applies to group publishes, not to user");
+    request.idempotency_key = std::move(*parsed);
   }
   auto version = req.version();
   auto keep_alive = req.keep_alive();

@@ -112,7 +112,9 @@ TEST_F(MessagesOverTheWire, ValuesOfTheClusterProtocol) {
                             "3515ad1c7cee",
                             7,
                             {sample_event(), sample_event()},
-                            {sample_member(local_, echo_)}});
+                            {sample_member(local_, echo_)},
+                            {idempotency_entry{"order-1", 6, 1'796'000'000'000}}});
+  round_trip(idempotency_entry{"k", 1, 2});
   round_trip(peer_node{"n3", local_});
   round_trip(cluster_view{{peer_node{"n1", echo_}, peer_node{"n2", local_}}, 3});
   round_trip(sample_hello(local_, echo_));

@@ -135,3 +135,71 @@ describe('publish with --api-key', () => {
     assert.equal(typeof s, 'string');
   });
 });
+
+describe('publish with an Idempotency-Key', () => {
+  const herald = useHerald(['--idempotency-keys', '3']);
+
+  test('a retry with the same key gets the same seq and publishes nothing more', async () => {
+    const g = uniq('g');
+    const s = await enter(herald.url, 'member', [g]);
+    const key = uniq('k');
+    const first = await publish(herald.url, { group: g, data: 'once' }, { 'Idempotency-Key': key });
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(first.body, { groups: { [g]: { seq: 1 } } });
+    for (let i = 0; i < 3; i++) {
+      const again = await publish(herald.url, { group: g, data: 'once' }, { 'Idempotency-Key': key });
+      assert.deepEqual(again.body, first.body, `retry ${i + 1}: ${again.text}`);
+    }
+    // The quoted form (a structured-field string) names the same key.
+    const quoted = await publish(herald.url, { group: g, data: 'once' }, { 'Idempotency-Key': `"${key}"` });
+    assert.deepEqual(quoted.body, first.body, quoted.text);
+    const other = await publish(herald.url, { group: g, data: 'twice' }, { 'Idempotency-Key': uniq('k') });
+    assert.deepEqual(other.body, { groups: { [g]: { seq: 2 } } });
+    const h = await call(herald.url, 'history', { session: s, group: g });
+    assert.deepEqual(h.messages.map((m) => [m.seq, m.data]), [[1, 'once'], [2, 'twice']]);
+    const inbox = new Inbox(herald.url, s);
+    await inbox.until(is.message(g, 'twice'));
+    assert.equal(inbox.events.filter((e) => e.type === 'message').length, 2, JSON.stringify(inbox.events));
+  });
+
+  test('a key is per group: the same key in two groups publishes in both, and a groups publish retries as a whole', async () => {
+    const g1 = uniq('g');
+    const g2 = uniq('g');
+    const key = uniq('k');
+    const a = await publish(herald.url, { group: g1, data: 1 }, { 'Idempotency-Key': key });
+    const b = await publish(herald.url, { group: g2, data: 1 }, { 'Idempotency-Key': key });
+    assert.deepEqual([a.body, b.body], [{ groups: { [g1]: { seq: 1 } } }, { groups: { [g2]: { seq: 1 } } }]);
+    const bothKey = uniq('k');
+    const both = await publish(herald.url, { groups: [g1, g2], data: 2 }, { 'Idempotency-Key': bothKey });
+    assert.deepEqual(both.body, { groups: { [g1]: { seq: 2 }, [g2]: { seq: 2 } } });
+    const retried = await publish(herald.url, { groups: [g1, g2], data: 2 }, { 'Idempotency-Key': bothKey });
+    assert.deepEqual(retried.body, both.body, retried.text);
+  });
+
+  test('beyond --idempotency-keys per group the oldest key is forgotten, and its retry publishes again', async () => {
+    const g = uniq('g');
+    const keys = [uniq('k'), uniq('k'), uniq('k'), uniq('k')];
+    for (const [i, key] of keys.entries()) {
+      const r = await publish(herald.url, { group: g, data: i }, { 'Idempotency-Key': key });
+      assert.deepEqual(r.body, { groups: { [g]: { seq: i + 1 } } });
+    }
+    const newest = await publish(herald.url, { group: g, data: 3 }, { 'Idempotency-Key': keys[3] });
+    assert.deepEqual(newest.body, { groups: { [g]: { seq: 4 } } }, 'a remembered key');
+    const oldest = await publish(herald.url, { group: g, data: 0 }, { 'Idempotency-Key': keys[0] });
+    assert.deepEqual(oldest.body, { groups: { [g]: { seq: 5 } } }, 'the first key was forgotten (3 kept)');
+  });
+
+  test('a malformed key, or a key on a publish to a user, is bad_request and publishes nothing', async () => {
+    const g = uniq('g');
+    const s = await enter(herald.url, 'member', [g]);
+    for (const bad of ['a b', 'x'.repeat(256), 'tab\there', '""', 'é']) {
+      const r = await publish(herald.url, { group: g, data: 'no' }, { 'Idempotency-Key': bad });
+      assertError(r, 400, 'bad_request', `key ${JSON.stringify(bad)}`);
+      assert.match(r.body.error.message, /Idempotency-Key/);
+    }
+    const toUser = await publish(herald.url, { user: 'member', data: 'no' }, { 'Idempotency-Key': uniq('k') });
+    assertError(toUser, 400, 'bad_request');
+    const h = await call(herald.url, 'history', { session: s, group: g });
+    assert.deepEqual(h.messages, []);
+  });
+});
