@@ -108,20 +108,27 @@ std::string try_connect(const std::string& address, std::chrono::seconds timeout
   return why;
 }
 
+// Each runs once on a thread of its own (detached: getaddrinfo and connect
+// block) and quits. Functions with arguments, not capturing lambdas: CAF
+// 0.17's spawn of a lambda without arguments trips UBSan (docs/architecture.md).
+void resolve_once(std::string name_port, caf::actor reply_to) {
+  caf::anon_send(reply_to, seeds_atom::value, resolve(name_port));
+}
+
+void probe_once(std::string address, std::chrono::seconds timeout, caf::actor reply_to) {
+  auto why = try_connect(address, timeout);
+  caf::anon_send(reply_to, probe_atom::value, address, why.empty(), why);
+}
+
 } // namespace
 
 void resolve_seeds(caf::actor_system& system, std::string name_port, caf::actor reply_to) {
-  system.spawn<caf::detached>([name_port = std::move(name_port), reply_to] {
-    caf::anon_send(reply_to, seeds_atom::value, resolve(name_port));
-  });
+  system.spawn<caf::detached>(resolve_once, std::move(name_port), std::move(reply_to));
 }
 
 void probe_seed(caf::actor_system& system, std::string address, std::chrono::seconds timeout,
                 caf::actor reply_to) {
-  system.spawn<caf::detached>([address = std::move(address), timeout, reply_to] {
-    auto why = try_connect(address, timeout);
-    caf::anon_send(reply_to, probe_atom::value, address, why.empty(), why);
-  });
+  system.spawn<caf::detached>(probe_once, std::move(address), timeout, std::move(reply_to));
 }
 
 } // namespace herald
