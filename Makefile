@@ -4,7 +4,7 @@
 #   make test           install, lint, format-check, build, run every test
 #
 # Other targets: deps build build-sanitize test-unit test-unit-asan test-blackbox
-# test-blackbox-asan test-cluster test-cluster-asan test-netns test-helm test-rollout image test-image bench-smoke lint format format-check
+# test-blackbox-asan test-cluster test-cluster-asan test-netns test-faults test-helm test-rollout image test-image bench-smoke lint format format-check
 # tidy clean distclean help.
 # Variables: ARGS (extra flags for `make run`), JOBS (parallel jobs, default nproc),
 # DEPS_FLAGS (passed to tools/install-deps.sh, e.g. --browser), SKIP_DEPS=1 (skip the
@@ -44,7 +44,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 phase = @printf '\n==> %s\n' "$(1)"
 
 .PHONY: help deps build build-sanitize run test test-unit test-unit-asan test-blackbox \
-        test-blackbox-asan test-cluster test-cluster-asan test-netns test-web test-browser test-helm test-rollout image test-image bench-smoke lint \
+        test-blackbox-asan test-cluster test-cluster-asan test-netns test-faults test-web test-browser test-helm test-rollout image test-image bench-smoke lint \
         format format-check tidy clean distclean
 
 help:
@@ -62,6 +62,7 @@ help:
 	@echo '  make test-browser     node --test tests/browser/ (headless Chromium vs $(BUILD_DIR)/herald)'
 	@echo '  make test-cluster     node --test tests/cluster/: 3-4 node clusters on loopback (kill, refuse, handover)'
 	@echo '  make test-cluster-asan the same against the ASan/UBSan build'
+	@echo '  make test-faults       node --test tests/faults/: the fault suite with its history checker (not in make test: two of four fail, issue 13)'
 	@echo '  make test-netns        node --test tests/netns/: cluster found through --peers-dns in network namespaces (root)'
 	@echo '  make test-helm        node --test tests/helm/: helm lint, render, schema checks of helm/herald'
 	@echo '  make test-rollout     node --test tests/podsim/: the StatefulSet rolled in network namespaces (root)'
@@ -146,6 +147,13 @@ test-cluster: $(if $(NO_BUILD),,build)
 test-cluster-asan: $(if $(NO_BUILD),,build-sanitize)
 	$(call phase,test-cluster-asan: node --test tests/cluster/ against $(ASAN_DIR)/herald)
 	HERALD_BIN="$(CURDIR)/$(ASAN_DIR)/herald" $(SANITIZER_ENV) node --test --test-concurrency=1 tests/cluster/
+
+# The fault suite (issue 13): SIGKILL of a home under load, SIGSTOP/SIGCONT, restart under the
+# same name, disconnect storms, judged by a history checker. Not a phase of `make test` yet:
+# the kill and restart cases still fail now and then (docs/cluster.md, "Known faults").
+test-faults: $(if $(NO_BUILD),,build)
+	$(call phase,test-faults: node --test tests/faults/ (cluster fault suite))
+	HERALD_BIN="$(CURDIR)/$(BUILD_DIR)/herald" node --test --test-concurrency=1 tests/faults/
 
 # Cluster discovery through --peers-dns on real addresses (tests/netns/): heralds in network
 # namespaces, dnsmasq answering one name with their A records; nodes join, leave, freeze, and a

@@ -201,17 +201,17 @@ void publish_each(self_ptr self, std::vector<group_ref> groups, std::string from
   auto request = key.empty() ? ask(self, group.handle, publish_atom::value, from, data)
                              : ask(self, group.handle, publish_atom::value, from, data, key);
   request.then(
-          [self, groups = std::move(groups), from, data, key, seqs = std::move(seqs),
-           name = group.name](const reply& r) mutable {
-            if (!r.ok()) {
-              finish(self, r);
-              return;
-            }
-            seqs[name] = {{"seq", std::stoull(r.result_json)}};
-            publish_each(self, std::move(groups), std::move(from), std::move(data),
-                         std::move(key), std::move(seqs));
-          },
-          fail_with(self, "group"));
+      [self, groups = std::move(groups), from, data, key, seqs = std::move(seqs),
+       name = group.name](const reply& r) mutable {
+        if (!r.ok()) {
+          finish(self, r);
+          return;
+        }
+        seqs[name] = {{"seq", std::stoull(r.result_json)}};
+        publish_each(self, std::move(groups), std::move(from), std::move(data), std::move(key),
+                     std::move(seqs));
+      },
+      fail_with(self, "group"));
 }
 
 void send_direct(self_ptr self, std::string from, std::string to, std::string data) {

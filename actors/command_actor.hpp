@@ -33,7 +33,7 @@ struct publish_request {
   std::vector<std::string> groups; ///< publish to these groups, or
   std::string user;                ///< send a direct event to this user
   std::string from = "server";
-  std::string data; ///< serialized JSON
+  std::string data;            ///< serialized JSON
   std::string idempotency_key; ///< from the Idempotency-Key header; empty: none
 };
 

@@ -222,9 +222,9 @@ caf::message_handler group_handlers(directory_self self) {
               self, name,
               spawn_group_actor(self->system(), config_for(self, name), std::move(snap)), true);
         if (i->second.is_home) {
-          log::warn("a group's state was handed to a node that already is its home; kept this one",
-                    {{"group", name}});
-          return i->second.handle;
+          // Its home here decides which of the two states continues.
+          self->delegate(i->second.handle, adopt_atom::value, std::move(snap));
+          return caf::delegated<caf::actor>{};
         }
         i->second.is_home = true;
         self->delegate(i->second.handle, adopt_atom::value, std::move(snap));

@@ -19,10 +19,10 @@ struct group_config {
   std::size_t history = 100;     ///< messages kept for `since` and `history`
   caf::timespan idle_timeout = std::chrono::seconds{300};
   std::size_t replicas = 2; ///< nodes holding seq, epoch and history (home included)
-  caf::timespan peer_timeout = std::chrono::seconds{3}; ///< a replica's answer, at most
+  caf::timespan peer_timeout = std::chrono::seconds{3};  ///< a replica's answer, at most
   std::chrono::milliseconds idempotency_window{600'000}; ///< keys remembered this long
   std::size_t idempotency_keys = 10000;                  ///< ...and at most this many
-  std::string node;                                     ///< this node's name, for placement
+  std::string node;                                      ///< this node's name, for placement
   caf::actor directory; ///< this node's directory (re-resolves a lost home)
 };
 

@@ -242,6 +242,7 @@ void take_over(group_self self, group_snapshot snap) {
   auto first = snap.seq + 1 - snap.history.size();
   for (std::size_t i = 0; i < snap.history.size(); ++i)
     st.history.push(first + i, caf::make_message(event_atom::value, std::move(snap.history[i])));
+  st.delivered_seq = snap.seq; // callers hand this node's members what they missed first
   st.keys.assign(snap.keys.begin(), snap.keys.end());
   st.seq_of_key.clear();
   for (const auto& k : st.keys)
@@ -285,6 +286,8 @@ caf::result<reply> publish(group_self self, const std::string& from, const std::
   }
   if (!st.view.nodes.empty() && !has_majority(st.view))
     return make_failure("unavailable", "this node cannot reach a majority of the cluster; retry");
+  if (st.deposed)
+    return make_failure("unavailable", "the group's home moved to another node; retry");
   auto seq = ++st.seq;
   // One message, shared by every member's mailbox and the history ring.
   auto msg = caf::make_message(
@@ -389,6 +392,38 @@ caf::behavior home_behavior(group_self self) {
       [self](home_atom) { return caf::actor{self}; },
       [self](view_atom, cluster_view view) { on_view(self, std::move(view)); },
       [self](replica_atom) { ensure_replicas(self); }, // a retry (group_replicas.cpp)
+      // A home is no copy: refused, so that an old home that was taken for lost
+      // (frozen) stops sequencing instead of forking the order.
+      [](replicate_atom, const event&, const std::string&) { return false; },
+      // Two homes met (a node taken for lost came back, or views disagreed):
+      // the other one hands its state here. It was sequencing while this one
+      // was cut off, so its state wins unless it is behind in the same epoch.
+      [self](adopt_atom, group_snapshot snap) {
+        auto& st = self->state;
+        bool theirs = snap.epoch != st.epoch || snap.seq >= st.seq;
+        log::warn("two homes of a group met; keeping the newer state",
+                  {{"group", st.config.name},
+                   {"kept", theirs ? "theirs" : "this node's"},
+                   {"seq", std::to_string(theirs ? snap.seq : st.seq)}});
+        if (theirs) {
+          st.deposed = true; // what waits for replicas here is not delivered
+          flush_unreplicated(self);
+          // This node's members get what the other home sequenced meanwhile.
+          std::vector<caf::message> missed;
+          if (snap.epoch == st.epoch)
+            for (const auto& e : snap.history)
+              if (e.seq > st.delivered_seq)
+                missed.push_back(caf::make_message(event_atom::value, e));
+          take_over(self, std::move(snap));
+          for (const auto& msg : missed)
+            for (const auto& member : st.local)
+              self->send(member.first, msg);
+          st.delivered_seq = st.seq;
+          st.deposed = false;
+          ensure_replicas(self);
+        }
+        return caf::actor{self};
+      },
       [self](sample_atom) {
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         if (sender)

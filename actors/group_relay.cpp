@@ -77,6 +77,23 @@ std::vector<group_member> local_members(group_self self) {
   return out;
 }
 
+// Asks the home on the requester's behalf. Not a delegate: a home whose node
+// dies never answers, and the requester (a local request actor, which waits
+// for local actors without a timeout) would hang. The bound covers a publish
+// that waits up to --peer-timeout for its replica.
+template <class... Ts>
+caf::result<reply> forward(group_self self, Ts&&... xs) {
+  auto promise = self->make_response_promise<reply>();
+  auto bound = 2 * self->state.config.peer_timeout + std::chrono::seconds{1};
+  self->request(self->state.upstream, bound, std::forward<Ts>(xs)...)
+      .then([promise](const reply& r) mutable { promise.deliver(r); },
+            [promise](const caf::error&) mutable {
+              promise.deliver(make_failure(
+                  "unavailable", "the group's home did not answer (its node may be lost); retry"));
+            });
+  return promise;
+}
+
 void register_with(group_self self, caf::actor home) {
   auto& st = self->state;
   if (home == caf::actor{self})
@@ -171,7 +188,8 @@ caf::behavior relay_behavior(group_self self) {
         if (!st.upstream)
           return unavailable();
         auto promise = self->make_response_promise<reply>();
-        ask(self, st.upstream, join_atom::value, session, user, since, caf::actor{self})
+        self->request(st.upstream, 2 * st.config.peer_timeout + std::chrono::seconds{1},
+                      join_atom::value, session, user, since, caf::actor{self})
             .then(
                 [self, session, user, promise](const reply& r, std::uint64_t seq,
                                                const std::string& epoch) mutable {
@@ -224,28 +242,24 @@ caf::behavior relay_behavior(group_self self) {
                           const std::string& data) -> caf::result<reply> {
         if (!self->state.upstream)
           return unavailable();
-        self->delegate(self->state.upstream, publish_atom::value, from, data);
-        return caf::delegated<reply>{};
+        return forward(self, publish_atom::value, from, data);
       },
       [self, unavailable](publish_atom, const std::string& from, const std::string& data,
                           const std::string& key) -> caf::result<reply> {
         if (!self->state.upstream)
           return unavailable();
-        self->delegate(self->state.upstream, publish_atom::value, from, data, key);
-        return caf::delegated<reply>{};
+        return forward(self, publish_atom::value, from, data, key);
       },
       [self, unavailable](presence_atom) -> caf::result<reply> {
         if (!self->state.upstream)
           return unavailable();
-        self->delegate(self->state.upstream, presence_atom::value);
-        return caf::delegated<reply>{};
+        return forward(self, presence_atom::value);
       },
       [self, unavailable](history_atom, bool has_since, std::uint64_t since,
                           std::uint64_t limit) -> caf::result<reply> {
         if (!self->state.upstream)
           return unavailable();
-        self->delegate(self->state.upstream, history_atom::value, has_since, since, limit);
-        return caf::delegated<reply>{};
+        return forward(self, history_atom::value, has_since, since, limit);
       },
       [self](home_atom) { return self->state.upstream; },
       [self](home_atom, bool) { relay_lost_home(self); },

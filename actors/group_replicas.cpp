@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <set>
 
-#include "actors/group_replicas.hpp"
 #include "actors/event.hpp"
+#include "actors/group_replicas.hpp"
 #include "actors/group_state.hpp"
 #include "actors/log.hpp"
 #include "actors/rendezvous.hpp"
@@ -41,16 +41,31 @@ void release_ready(group_self self) {
   auto& st = self->state;
   while (!st.unreplicated.empty() && st.unreplicated.begin()->second.acks_missing == 0) {
     auto node = st.unreplicated.extract(st.unreplicated.begin());
+    if (node.mapped().refused || st.deposed) {
+      node.mapped().promise.deliver(make_failure(
+          "unavailable", "the group's home moved to another node; retry (with the same "
+                         "Idempotency-Key)"));
+      continue;
+    }
     broadcast_message(self, node.mapped().msg);
+    st.delivered_seq = node.key();
     node.mapped().promise.deliver(make_result(std::to_string(node.key())));
   }
 }
 
-void acked(group_self self, std::uint64_t seq) {
+void acked(group_self self, std::uint64_t seq, bool stored) {
   auto& st = self->state;
   auto i = st.unreplicated.find(seq);
   if (i != st.unreplicated.end() && i->second.acks_missing > 0)
     --i->second.acks_missing;
+  if (!stored) {
+    // The replica continues the group itself (this node was taken for lost, e.g.
+    // frozen): sequencing here would fork the group's order.
+    if (!st.deposed)
+      log::warn("group replica refused a message: another node is its home now",
+                {{"group", st.config.name}, {"seq", std::to_string(seq)}});
+    st.deposed = true;
+  }
   release_ready(self);
 }
 
@@ -143,6 +158,7 @@ caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::m
   auto& st = self->state;
   if (st.replicas.empty() && st.unreplicated.empty()) {
     broadcast_message(self, msg);
+    st.delivered_seq = seq;
     return make_result(std::to_string(seq));
   }
   auto promise = self->make_response_promise<reply>();
@@ -153,9 +169,9 @@ caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::m
   const auto& e = msg.get_as<event>(1);
   for (const auto& r : st.replicas)
     self->request(r.second, st.config.peer_timeout, replicate_atom::value, e, key)
-        .then([self, seq](bool) { acked(self, seq); },
+        .then([self, seq](bool stored) { acked(self, seq, stored); },
               // A replica lost meanwhile: the view change replaces it.
-              [self, seq](const caf::error&) { acked(self, seq); });
+              [self, seq](const caf::error&) { acked(self, seq, true); });
   release_ready(self);
   return promise;
 }
@@ -181,7 +197,9 @@ caf::message_handler replica_handlers(group_self self) {
       },
       [self, from_copy_home](replicate_atom, const event& e, const std::string& key) {
         auto& st = self->state;
-        if (!from_copy_home() || e.seq <= st.copy.seq)
+        if (!from_copy_home())
+          return false; // not the home this copy is of
+        if (e.seq <= st.copy.seq)
           return true;
         st.copy.seq = e.seq;
         st.copy.history.push_back(e);

@@ -35,11 +35,13 @@ struct group_state {
   std::unordered_map<caf::actor, member_map> remote; // relay -> its members
   std::map<std::string, std::size_t> sessions_of_user;
   bool handing_over = false;
+  bool deposed = false; // a replica refused a message: another home took over
   std::vector<std::pair<std::string, caf::actor>> replicas; // node, its group actor
   struct pending_publish {
     caf::message msg;
     caf::response_promise promise;
     std::size_t acks_missing = 0;
+    bool refused = false; // a replica is no longer this home's: never delivered
   };
   std::map<std::uint64_t, pending_publish> unreplicated; // by seq, until every replica has it
   std::set<std::string> replicas_asked;                  // nodes asked for a copy, no answer yet
