@@ -39,7 +39,8 @@ bool wanted(const group_state& st, const std::string& node) {
 // so that members see seq order whatever order the replicas answer in.
 void release_ready(group_self self) {
   auto& st = self->state;
-  while (!st.unreplicated.empty() && st.unreplicated.begin()->second.acks_missing == 0) {
+  while (!st.unreplicated.empty() && st.unreplicated.begin()->second.acks_missing == 0
+         && st.unreplicated.begin()->second.copies_missing == 0) {
     auto node = st.unreplicated.extract(st.unreplicated.begin());
     if (node.mapped().refused || st.deposed) {
       node.mapped().promise.deliver(make_failure(
@@ -120,9 +121,14 @@ void ensure_replicas(group_self self) {
                 self->send(copy, replica_atom::value, caf::actor{self});
                 return;
               }
-              // Sent before any replicate to it, so it arrives first.
+              // Sent before any replicate to it, so it arrives first; it holds
+              // every publish still waiting for a copy.
               self->send(copy, replica_atom::value, take_snapshot(self));
               st.replicas.emplace_back(name, copy);
+              for (auto& entry : st.unreplicated)
+                if (entry.second.copies_missing > 0)
+                  --entry.second.copies_missing;
+              release_ready(self);
             },
             [self, name](const caf::error& err) {
               self->state.replicas_asked.erase(name);
@@ -132,6 +138,11 @@ void ensure_replicas(group_self self) {
               retry_later(self);
             });
   }
+  // Publishes wait for copies on the nodes the view still wants, no more.
+  auto wanted_missing = names.size() > st.replicas.size() ? names.size() - st.replicas.size() : 0;
+  for (auto& entry : st.unreplicated)
+    entry.second.copies_missing = std::min(entry.second.copies_missing, wanted_missing);
+  release_ready(self);
 }
 
 void tell_replicas(group_self self, bool joined, const caf::actor& session, const std::string& user,
@@ -148,15 +159,21 @@ void drop_replicas(group_self self) {
 }
 
 void flush_unreplicated(group_self self) {
-  for (auto& entry : self->state.unreplicated)
+  for (auto& entry : self->state.unreplicated) {
     entry.second.acks_missing = 0;
+    entry.second.copies_missing = 0;
+  }
   release_ready(self);
 }
 
 caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::message msg,
                                       const std::string& key) {
   auto& st = self->state;
-  if (st.replicas.empty() && st.unreplicated.empty()) {
+  // A replica the view wants but that is not established yet (the group is
+  // new, or the nodes just changed) must hold the message before it counts.
+  auto wanted_count = wanted_replicas(st).size();
+  auto copies_missing = wanted_count > st.replicas.size() ? wanted_count - st.replicas.size() : 0;
+  if (st.replicas.empty() && copies_missing == 0 && st.unreplicated.empty()) {
     broadcast_message(self, msg);
     st.delivered_seq = seq;
     return make_result(std::to_string(seq));
@@ -166,6 +183,9 @@ caf::result<reply> publish_replicated(group_self self, std::uint64_t seq, caf::m
   pending.msg = msg;
   pending.promise = promise;
   pending.acks_missing = st.replicas.size();
+  pending.copies_missing = copies_missing;
+  if (copies_missing > 0)
+    ensure_replicas(self);
   const auto& e = msg.get_as<event>(1);
   for (const auto& r : st.replicas)
     self->request(r.second, st.config.peer_timeout, replicate_atom::value, e, key)
