@@ -78,8 +78,78 @@ void locate_in_peers(directory_self self, const std::string& name, home_fn fn) {
   }
 }
 
+using copy_fn = std::function<void(group_snapshot)>;
+
+// Asks every peer for the copy of `name` it holds (a replica of a lost home);
+// calls `fn` with the most advanced one, or with a snapshot without epoch.
+void copies_in_peers(directory_self self, const std::string& name, copy_fn fn) {
+  auto& st = self->state;
+  struct pending {
+    group_snapshot best;
+    std::size_t waiting = 0;
+    copy_fn fn;
+  };
+  auto acc = std::make_shared<pending>();
+  acc->fn = std::move(fn);
+  for (const auto& peer : st.view.nodes)
+    if (peer.name != st.node)
+      ++acc->waiting;
+  if (acc->waiting == 0) {
+    acc->fn(group_snapshot{});
+    return;
+  }
+  auto done = [acc] {
+    if (--acc->waiting == 0)
+      acc->fn(std::move(acc->best));
+  };
+  for (const auto& peer : st.view.nodes) {
+    if (peer.name == st.node)
+      continue;
+    self->request(peer.directory, st.config->peer_timeout, locate_atom::value, name, true)
+        .then(
+            [acc, done](const group_snapshot& copy) {
+              if (!copy.epoch.empty() && (acc->best.epoch.empty() || copy.seq > acc->best.seq))
+                acc->best = copy;
+              done();
+            },
+            [done](const caf::error&) { done(); });
+  }
+}
+
 // This node is ranked first (or the last one asked): the home is an existing
-// one anywhere, else a new one here — a local relay becomes it (new epoch).
+// one anywhere; else one here continuing from the best copy a peer holds (this
+// node came back, e.g. restarted, before the replica took over); else a new
+// one here — a local relay becomes it (from its own copy, or a new epoch).
+void settle_home_here(directory_self self, const std::string& name, home_fn fn);
+
+void settle_from_copy(directory_self self, const std::string& name, home_fn fn) {
+  copies_in_peers(self, name, [self, name, fn = std::move(fn)](group_snapshot copy) {
+    auto& st = self->state;
+    auto entry = st.groups.find(name);
+    if (entry != st.groups.end() && entry->second.is_home) {
+      fn(entry->second.handle);
+      return;
+    }
+    copy.name = name;
+    if (entry != st.groups.end()) {
+      entry->second.is_home = true;
+      auto relay = entry->second.handle;
+      self->request(relay, caf::infinite, adopt_atom::value, std::move(copy))
+          .then([fn](const caf::actor& home) { fn(home); },
+                [fn](const caf::error&) { fn(nullptr); });
+      return;
+    }
+    if (copy.epoch.empty()) {
+      fn(add_entry(self, name, spawn_group_actor(self->system(), config_for(self, name)), true));
+      return;
+    }
+    log::info("group continues from a peer's replica",
+              {{"group", name}, {"seq", std::to_string(copy.seq)}});
+    fn(add_entry(self, name,
+                 spawn_group_actor(self->system(), config_for(self, name), std::move(copy)), true));
+  });
+}
+
 void settle_home_here(directory_self self, const std::string& name, home_fn fn) {
   locate_in_peers(self, name, [self, name, fn = std::move(fn)](caf::actor found) {
     auto& st = self->state;
@@ -92,19 +162,7 @@ void settle_home_here(directory_self self, const std::string& name, home_fn fn) 
       fn(found);
       return;
     }
-    group_snapshot fresh;
-    fresh.name = name;
-    if (entry != st.groups.end()) {
-      // No epoch: the relay continues from its copy when it holds one (it was
-      // the lost home's replica), else starts a new epoch.
-      entry->second.is_home = true;
-      auto relay = entry->second.handle;
-      self->request(relay, caf::infinite, adopt_atom::value, std::move(fresh))
-          .then([fn](const caf::actor& home) { fn(home); },
-                [fn, relay](const caf::error&) { fn(nullptr); });
-      return;
-    }
-    fn(add_entry(self, name, spawn_group_actor(self->system(), config_for(self, name)), true));
+    settle_from_copy(self, name, std::move(fn));
   });
 }
 
@@ -207,6 +265,15 @@ caf::message_handler group_handlers(directory_self self) {
           return i->second.is_home ? caf::actor{} : i->second.handle;
         return add_entry(self, name,
                          spawn_group_relay(self->system(), config_for(self, name), home), false);
+      },
+      // The copy of `name` this node holds, if its group actor is a replica.
+      [self](locate_atom, const std::string& name, bool) -> caf::result<group_snapshot> {
+        auto& st = self->state;
+        auto i = st.groups.find(name);
+        if (i == st.groups.end() || i->second.is_home)
+          return group_snapshot{};
+        self->delegate(i->second.handle, locate_atom::value);
+        return caf::delegated<group_snapshot>{};
       },
       [self](locate_atom, const std::string& name) -> caf::actor {
         auto& st = self->state;

@@ -276,7 +276,11 @@ caf::behavior relay_behavior(group_self self) {
       // it holds none, every holder of the group being lost.
       [self](adopt_atom, group_snapshot snap) {
         auto& st = self->state;
-        bool from_copy = snap.epoch.empty() && st.replica_of;
+        // Its own copy, unless what it is handed is the same group further on
+        // (a handover from the live home, or a more advanced peer's copy).
+        bool from_copy
+            = st.replica_of
+              && (snap.epoch.empty() || (snap.epoch == st.copy.epoch && st.copy.seq > snap.seq));
         if (from_copy)
           snap = snapshot_from_copy(self);
         else if (snap.epoch.empty())
@@ -300,6 +304,9 @@ caf::behavior relay_behavior(group_self self) {
         return caf::actor{self};
       },
       [self](view_atom, cluster_view view) { self->state.view = std::move(view); },
+      [self](locate_atom) {
+        return self->state.replica_of ? snapshot_from_copy(self) : group_snapshot{};
+      },
       [self](sample_atom) {
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         if (sender)

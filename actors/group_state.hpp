@@ -42,7 +42,7 @@ struct group_state {
     caf::response_promise promise;
     std::size_t acks_missing = 0;
     std::size_t copies_missing = 0; // wanted replicas not yet established: their snapshot stores it
-    bool refused = false; // a replica is no longer this home's: never delivered
+    bool refused = false;           // a replica is no longer this home's: never delivered
   };
   std::map<std::uint64_t, pending_publish> unreplicated; // by seq, until every replica has it
   std::set<std::string> replicas_asked;                  // nodes asked for a copy, no answer yet
