@@ -100,8 +100,12 @@ void register_with(group_self self, caf::actor home) {
     return; // the directory made this actor the home
   st.upstream = home;
   self->monitor(home);
-  if (st.local.empty())
+  if (st.local.empty()) {
+    // Nothing to register; the next join learns where the new home stands.
+    st.synced = false;
+    st.early.clear();
     return;
+  }
   ask(self, home, rejoin_atom::value, local_members(self), st.delivered_seq, st.epoch)
       .then(
           [self](std::uint64_t seq, const std::string& epoch, const std::vector<event>& missed) {
@@ -198,9 +202,10 @@ caf::behavior relay_behavior(group_self self) {
                     metrics().group_members->Increment();
                     self->monitor(session);
                   }
-                  if (!st.synced) {
+                  if (!st.synced || epoch != st.epoch) {
                     st.delivered_seq = seq;
                     st.epoch = epoch;
+                    st.early.clear();
                     st.synced = true;
                   }
                   promise.deliver(r);
