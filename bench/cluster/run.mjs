@@ -28,6 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mergeHistograms, mergeLastFiles, percentile } from '../report.mjs';
 import { cpuSeconds, httpGet, rssKb, sleep } from '../servers.mjs';
+import { homeOf } from './rendezvous.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BENCH = path.dirname(HERE);
@@ -219,35 +220,6 @@ async function freeBlock() {
   throw new Error('no free block of ports');
 }
 
-// --- rendezvous hashing, as actors/rendezvous.hpp ---------------------------------------------
-
-const M64 = (1n << 64n) - 1n;
-
-function weight(node, key) {
-  let h = 14695981039346656037n;
-  const feed = (bytes) => {
-    for (const c of bytes) {
-      h ^= BigInt(c);
-      h = (h * 1099511628211n) & M64;
-    }
-  };
-  feed(Buffer.from(node, 'utf8'));
-  feed([0]);
-  feed(Buffer.from(key, 'utf8'));
-  h ^= h >> 33n;
-  h = (h * 0xff51afd7ed558ccdn) & M64;
-  h ^= h >> 33n;
-  return h;
-}
-
-/** The home of `group` among `nodes`: the highest weight, ties by name. */
-function homeOf(nodes, group) {
-  return [...nodes].sort((a, b) => {
-    const wa = weight(a, group);
-    const wb = weight(b, group);
-    return wa !== wb ? (wa > wb ? -1 : 1) : a < b ? -1 : 1;
-  })[0];
-}
 
 /** A channel prefix whose group <prefix>-0 has its home on `home`. */
 function prefixWithHome(tag, home) {

@@ -12,7 +12,7 @@
 // may be stored once or not at all, and the checker allows exactly that).
 //
 // Which node is a group's home: rendezvous hashing over the node names, as
-// actors/rendezvous.hpp (copied from bench/cluster/run.mjs). The groups are picked so that
+// actors/rendezvous.hpp (bench/cluster/rendezvous.mjs). The groups are picked so that
 // the victim (n3) is the home of some, the first replica of others, and holds none of the
 // rest.
 //
@@ -28,6 +28,7 @@ import {
   FAST_FAILURE, HEAL_BOUND_MS, freezeNode, killNode, nodeName, startClusterNode, stopAll, until, untilFormed, untilNodes,
   withCluster,
 } from '../cluster/lib/cluster.mjs';
+import { rank } from '../../bench/cluster/rendezvous.mjs';
 import { HistoryChecker } from './lib/history_checker.mjs';
 
 const NAMES = ['n1', 'n2', 'n3'];
@@ -44,35 +45,6 @@ const MAX_IN_FLIGHT = 32; // speaks of one publisher waiting for their answer (t
 const SPEAK_BOUND_MS = 15_000;
 const UNAVAILABLE_BOUND_MS = 15_000; // a join answered `unavailable` (retryable) is retried this long
 
-// --- rendezvous hashing, as actors/rendezvous.hpp (and bench/cluster/run.mjs) -----------------
-
-const M64 = (1n << 64n) - 1n;
-
-function weight(node, key) {
-  let h = 14695981039346656037n;
-  const feed = (bytes) => {
-    for (const c of bytes) {
-      h ^= BigInt(c);
-      h = (h * 1099511628211n) & M64;
-    }
-  };
-  feed(Buffer.from(node, 'utf8'));
-  feed([0]);
-  feed(Buffer.from(key, 'utf8'));
-  h ^= h >> 33n;
-  h = (h * 0xff51afd7ed558ccdn) & M64;
-  h ^= h >> 33n;
-  return h;
-}
-
-/** `nodes` ordered by weight for `group`, highest first: [0] its home, [1] its first replica. */
-function rank(nodes, group) {
-  return [...nodes].sort((a, b) => {
-    const wa = weight(a, group);
-    const wb = weight(b, group);
-    return wa !== wb ? (wa > wb ? -1 : 1) : a < b ? -1 : 1;
-  });
-}
 
 /**
  * `perRole` groups of each role towards `victim` among NAMES: home (ranked first), replica
