@@ -25,7 +25,7 @@ DEPS_FLAGS ?=
 SKIP_DEPS ?=
 
 # Folders holding our C++ (those that do not exist yet are skipped).
-SOURCE_DIRS := actors http cluster metrics tools tests bench
+SOURCE_DIRS := actors auth http cluster metrics tools tests bench
 CXX_SOURCES = $(shell find $(wildcard $(SOURCE_DIRS)) -type f \( -name '*.cpp' -o -name '*.hpp' \) | sort)
 
 BLACKBOX_DIR := tests/blackbox

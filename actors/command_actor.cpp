@@ -170,14 +170,65 @@ void join_for_enter(self_ptr self, session_ref session, std::vector<group_ref> g
           fail_with(self, "session"));
 }
 
+// The first of `names` the session's token does not permit, or nullptr.
+const std::string* first_refused(bool groups_limited, const std::vector<std::string>& patterns,
+                                 const std::vector<std::string>& names) {
+  for (const auto& name : names)
+    if (!group_permitted(groups_limited, patterns, name))
+      return &name;
+  return nullptr;
+}
+
+reply refused_group(const std::string& name) {
+  return make_failure("forbidden", "group \"" + name + "\" is outside the token's groups claim");
+}
+
+// Runs `fn` when the session's token permits every group of `names`.
+void with_permitted(self_ptr self, const session_ref& s, const std::vector<std::string>& names,
+                    const std::function<void()>& fn) {
+  if (const auto* name = first_refused(s.groups_limited, s.group_patterns, names)) {
+    finish(self, refused_group(*name));
+    return;
+  }
+  fn();
+}
+
+std::int64_t now_seconds() {
+  return now_ms() / 1000;
+}
+
 void run_enter(self_ptr self) {
-  const auto& p = current(self).params;
+  auto& p = self->state.commands[self->state.index].params;
+  token_grant grant;
+  if (const auto& tokens = self->state.context.tokens) {
+    auto check = tokens->verify(p.token, now_seconds());
+    if (!check.error.empty()) {
+      finish(self, make_failure("unauthorized", check.error));
+      return;
+    }
+    grant = std::move(check.grant);
+    if (!p.user.empty() && p.user != grant.user) {
+      finish(self, make_failure("forbidden", "user: must be the token's sub"));
+      return;
+    }
+    p.user = grant.user;
+    if (const auto* name = first_refused(grant.groups_limited, grant.group_patterns, p.groups)) {
+      finish(self, refused_group(*name));
+      return;
+    }
+  }
   // Groups first, so an unusable group fails the enter before a session exists.
-  with_groups(self, local_directory(self), p.groups, {}, [self](std::vector<group_ref> groups) {
-    const auto& p = current(self).params;
-    ask(self, self->state.context.directory, create_atom::value, p.user, p.lease.has_value(),
-        p.lease.value_or(0))
-        .then(
+  with_groups(
+      self, local_directory(self), p.groups, {},
+      [self, grant = std::move(grant)](std::vector<group_ref> groups) {
+        const auto& p = current(self).params;
+        auto create = grant.user.empty()
+                          ? ask(self, self->state.context.directory, create_atom::value, p.user,
+                                p.lease.has_value(), p.lease.value_or(0))
+                          : ask(self, self->state.context.directory, create_atom::value, p.user,
+                                p.lease.has_value(), p.lease.value_or(0), grant.expires_ms,
+                                grant.groups_limited, grant.group_patterns);
+        create.then(
             [self, groups = std::move(groups)](const session_ref& session, const reply& r) mutable {
               if (!r.ok()) {
                 finish(self, r);
@@ -186,7 +237,7 @@ void run_enter(self_ptr self) {
               join_for_enter(self, session, std::move(groups), nlohmann::json::object());
             },
             fail_with(self, "directory"));
-  });
+      });
 }
 
 // --- speak / send ------------------------------------------------------------
@@ -320,6 +371,40 @@ void end_listen(self_ptr self, reply r) {
   finish(self, std::move(r));
 }
 
+// --- ping --------------------------------------------------------------------
+
+reply ping_answer() {
+  return make_result("{\"time\":" + std::to_string(now_ms()) + "}");
+}
+
+// A ping that carries a fresh token moves the session's end to its `exp`.
+void run_ping(self_ptr self, const session_ref& s) {
+  const auto& token = current(self).params.token;
+  const auto& tokens = self->state.context.tokens;
+  if (token.empty() || !tokens) {
+    finish(self, ping_answer());
+    return;
+  }
+  auto check = tokens->verify(token, now_seconds());
+  if (!check.error.empty()) {
+    finish(self, make_failure("unauthorized", check.error));
+    return;
+  }
+  if (check.grant.user != s.user) {
+    finish(self, make_failure("forbidden", "token: sub must be the session's user"));
+    return;
+  }
+  const auto& grant = check.grant;
+  ask(self, s.directory, token_atom::value, s.id, grant.expires_ms, grant.groups_limited,
+      grant.group_patterns)
+      .then(
+          [self, id = s.id](bool found) {
+            finish(self, found ? ping_answer()
+                               : make_failure("unknown_session", "unknown session \"" + id + "\""));
+          },
+          fail_with(self, "directory"));
+}
+
 // --- dispatch ----------------------------------------------------------------
 
 void run_next(self_ptr self) {
@@ -347,9 +432,11 @@ void run_next(self_ptr self) {
       return;
     case method::join:
       with_session(self, p.session, [self](const session_ref& s) {
-        with_group(self, s.directory, current(self).params.group, [self, s](const group_ref& g) {
-          ask(self, s.handle, join_atom::value, g.name, g.handle, current(self).params.since)
-              .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
+        with_permitted(self, s, {current(self).params.group}, [self, s] {
+          with_group(self, s.directory, current(self).params.group, [self, s](const group_ref& g) {
+            ask(self, s.handle, join_atom::value, g.name, g.handle, current(self).params.since)
+                .then([self](const reply& r) { finish(self, r); }, fail_with(self, "session"));
+          });
         });
       });
       return;
@@ -361,11 +448,13 @@ void run_next(self_ptr self) {
       return;
     case method::speak:
       with_session(self, p.session, [self](const session_ref& s) {
-        with_groups(self, local_directory(self), current(self).params.groups, {},
-                    [self, user = s.user](std::vector<group_ref> groups) {
-                      publish_each(self, std::move(groups), user, current(self).params.data, {},
-                                   nlohmann::json::object());
-                    });
+        with_permitted(self, s, current(self).params.groups, [self, user = s.user] {
+          with_groups(self, local_directory(self), current(self).params.groups, {},
+                      [self, user](std::vector<group_ref> groups) {
+                        publish_each(self, std::move(groups), user, current(self).params.data, {},
+                                     nlohmann::json::object());
+                      });
+        });
       });
       return;
     case method::send:
@@ -378,23 +467,27 @@ void run_next(self_ptr self) {
       with_session(self, p.session, [self](const session_ref& s) { run_listen(self, s); });
       return;
     case method::presence:
-      with_session(self, p.session, [self](const session_ref&) {
-        with_group(
-            self, local_directory(self), current(self).params.group, [self](const group_ref& g) {
-              ask(self, g.handle, presence_atom::value)
-                  .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
-            });
+      with_session(self, p.session, [self](const session_ref& s) {
+        with_permitted(self, s, {current(self).params.group}, [self] {
+          with_group(
+              self, local_directory(self), current(self).params.group, [self](const group_ref& g) {
+                ask(self, g.handle, presence_atom::value)
+                    .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
+              });
+        });
       });
       return;
     case method::history:
-      with_session(self, p.session, [self](const session_ref&) {
-        with_group(
-            self, local_directory(self), current(self).params.group, [self](const group_ref& g) {
-              const auto& p = current(self).params;
-              ask(self, g.handle, history_atom::value, p.history_since.has_value(),
-                  p.history_since.value_or(0), p.limit.value_or(0))
-                  .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
-            });
+      with_session(self, p.session, [self](const session_ref& s) {
+        with_permitted(self, s, {current(self).params.group}, [self] {
+          with_group(
+              self, local_directory(self), current(self).params.group, [self](const group_ref& g) {
+                const auto& p = current(self).params;
+                ask(self, g.handle, history_atom::value, p.history_since.has_value(),
+                    p.history_since.value_or(0), p.limit.value_or(0))
+                    .then([self](const reply& r) { finish(self, r); }, fail_with(self, "group"));
+              });
+        });
       });
       return;
     case method::attach:
@@ -406,9 +499,7 @@ void run_next(self_ptr self) {
         return;
       }
       // The lookup itself renews the lease.
-      with_session(self, p.session, [self](const session_ref&) {
-        finish(self, make_result("{\"time\":" + std::to_string(now_ms()) + "}"));
-      });
+      with_session(self, p.session, [self](const session_ref& s) { run_ping(self, s); });
       return;
   }
   finish(self, make_failure("not_found", "unknown method"));

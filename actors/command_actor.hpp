@@ -8,6 +8,7 @@
 
 #include "actors/commands.hpp"
 #include "actors/settings.hpp"
+#include "actors/token_grant.hpp"
 
 namespace herald {
 
@@ -15,6 +16,7 @@ namespace herald {
 struct command_context {
   caf::actor directory;
   std::shared_ptr<const settings> config;
+  std::shared_ptr<const token_verifier> tokens; ///< null: authentication is off
 };
 
 /// Called once with one reply per command, in command order, from an actor

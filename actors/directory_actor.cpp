@@ -109,34 +109,67 @@ void publish_counts(const directory_state& st) {
 
 namespace {
 
+caf::message create_session(self_ptr self, const std::string& user, bool lease_given,
+                            std::int64_t lease, std::int64_t token_expires_ms, bool groups_limited,
+                            const std::vector<std::string>& group_patterns) {
+  auto& st = self->state;
+  if (st.draining)
+    return caf::make_message(session_ref{},
+                             make_failure("unavailable", "node is draining; enter elsewhere"));
+  if (st.sessions.size() >= st.config->max_sessions)
+    return caf::make_message(session_ref{},
+                             make_failure("unavailable", "node is full (max-sessions)"));
+  if (auto limit = st.config->max_sessions_per_user; limit != 0) {
+    auto held = st.sessions_of_user.find(user);
+    if (held != st.sessions_of_user.end() && held->second.size() >= limit)
+      return caf::make_message(
+          session_ref{}, make_failure("rate_limited", "user already holds " + std::to_string(limit)
+                                                          + " sessions on this node "
+                                                            "(max-sessions-per-user); exit one"));
+  }
+  session_config sc;
+  do {
+    sc.id = make_session_id(st.node);
+  } while (st.sessions.count(sc.id) != 0);
+  sc.user = user;
+  sc.lease = clamp_lease(*st.config, lease_given, lease);
+  sc.queue_max = st.config->queue_max;
+  sc.max_groups = st.config->max_groups_per_session;
+  sc.max_stream_buffer = st.config->max_stream_buffer;
+  sc.token_expires_ms = token_expires_ms;
+  auto handle = spawn_session_actor(self->system(), sc);
+  self->monitor(handle);
+  session_ref ref{handle,           sc.id,          user,          sc.lease.count(),
+                  caf::actor{self}, groups_limited, group_patterns};
+  st.sessions.emplace(sc.id, ref);
+  st.sessions_of_user[user].insert(handle);
+  st.names_of.emplace(handle.address(), std::make_pair(true, sc.id));
+  publish_counts(st);
+  log::debug("session entered", {{"session", redact_session_id(sc.id)}, {"user", user}});
+  return caf::make_message(std::move(ref), reply{});
+}
+
 caf::message_handler session_handlers(self_ptr self) {
   return {
       [self](create_atom, const std::string& user, bool lease_given, std::int64_t lease) {
+        return create_session(self, user, lease_given, lease, 0, false, {});
+      },
+      [self](create_atom, const std::string& user, bool lease_given, std::int64_t lease,
+             std::int64_t token_expires_ms, bool groups_limited,
+             const std::vector<std::string>& group_patterns) {
+        return create_session(self, user, lease_given, lease, token_expires_ms, groups_limited,
+                              group_patterns);
+      },
+      [self](token_atom, const std::string& id, std::int64_t expires_ms, bool groups_limited,
+             const std::vector<std::string>& group_patterns) {
         auto& st = self->state;
-        if (st.draining)
-          return caf::make_message(
-              session_ref{}, make_failure("unavailable", "node is draining; enter elsewhere"));
-        if (st.sessions.size() >= st.config->max_sessions)
-          return caf::make_message(session_ref{},
-                                   make_failure("unavailable", "node is full (max-sessions)"));
-        session_config sc;
-        do {
-          sc.id = make_session_id(st.node);
-        } while (st.sessions.count(sc.id) != 0);
-        sc.user = user;
-        sc.lease = clamp_lease(*st.config, lease_given, lease);
-        sc.queue_max = st.config->queue_max;
-        sc.max_groups = st.config->max_groups_per_session;
-        sc.max_stream_buffer = st.config->max_stream_buffer;
-        auto handle = spawn_session_actor(self->system(), sc);
-        self->monitor(handle);
-        session_ref ref{handle, sc.id, user, sc.lease.count(), caf::actor{self}};
-        st.sessions.emplace(sc.id, ref);
-        st.sessions_of_user[user].insert(handle);
-        st.names_of.emplace(handle.address(), std::make_pair(true, sc.id));
-        publish_counts(st);
-        log::debug("session entered", {{"session", redact_session_id(sc.id)}, {"user", user}});
-        return caf::make_message(std::move(ref), reply{});
+        auto i = st.sessions.find(id);
+        if (i == st.sessions.end())
+          return false;
+        i->second.groups_limited = groups_limited;
+        i->second.group_patterns = group_patterns;
+        self->send(i->second.handle, token_atom::value, expires_ms);
+        return true;
       },
       // The id names the session's node: a session of another node is looked
       // up there.

@@ -15,7 +15,13 @@ namespace herald {
 /// - (create_atom, string user, bool lease_given, int64 lease)
 ///   → (session_ref, reply): a new session with the lease clamped into
 ///   [1, max-lease] (the default when not given), or a failure (draining,
-///   max-sessions).
+///   max-sessions, max-sessions-per-user).
+/// - (create_atom, string user, bool lease_given, int64 lease, int64
+///   token_expires_ms, bool groups_limited, vector<string> group_patterns)
+///   → the same, for a session its token bounds (authentication on).
+/// - (token_atom, string session_id, int64 expires_ms, bool groups_limited,
+///   vector<string> group_patterns) → bool: a ping's fresh token renews a
+///   session of this node; false when it is gone.
 /// - (lookup_atom, string session_id) → session_ref (handle empty when
 ///   unknown); a found session's lease is renewed.
 /// - (group_atom, string name) → group_ref, creating the group when allowed.

@@ -48,6 +48,8 @@ using seeds_atom = caf::atom_constant<caf::atom("seeds")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using replica_atom = caf::atom_constant<caf::atom("replica")>;
 using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
+// Authentication: a session's token renewed by a ping (auth/, docs/security.md).
+using token_atom = caf::atom_constant<caf::atom("token")>;
 
 /// An event as it travels between actors: its type and the JSON text of the
 /// object's remaining members, rendered once by whoever created the event
@@ -165,12 +167,14 @@ struct session_ref {
   std::string user;
   std::int64_t lease = 0; ///< seconds
   caf::actor directory;
+  bool groups_limited = false;             ///< its token's `groups` claim applies
+  std::vector<std::string> group_patterns; ///< ...with these patterns
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_ref& x) {
-  return f(caf::meta::type_name("herald.session_ref"), x.handle, x.id, x.user, x.lease,
-           x.directory);
+  return f(caf::meta::type_name("herald.session_ref"), x.handle, x.id, x.user, x.lease, x.directory,
+           x.groups_limited, x.group_patterns);
 }
 
 /// A group as the directory resolves it; `failure` is set when the group may

@@ -184,12 +184,23 @@ void end_session(self_ptr self, const std::string& reason) {
   self->quit();
 }
 
+// One timer serves the lease and the token: it fires at whichever ends first.
 void arm_lease_timer(self_ptr self, clock_type::duration_type after) {
+  if (auto expires = self->state.config.token_expires_ms; expires != 0) {
+    auto left = std::chrono::milliseconds{std::max<std::int64_t>(expires - now_ms(), 0) + 1};
+    after = std::min<clock_type::duration_type>(after, left);
+  }
   self->delayed_send(self, after, lease_atom::value);
 }
 
 void check_lease(self_ptr self) {
   auto& st = self->state;
+  if (st.config.token_expires_ms != 0 && now_ms() >= st.config.token_expires_ms) {
+    // A session does not outlive its token, not even with a stream open.
+    metrics().leases_expired->Increment();
+    end_session(self, "expired");
+    return;
+  }
   if (st.listener || st.sink) {
     // A waiting listener or an open stream keeps the session alive; the clock restarts when it
     // is answered, so checking again one lease later is enough.
@@ -365,6 +376,11 @@ caf::behavior session_actor(self_ptr self, session_config config) {
           end_sink(self, "draining", "node is draining; reconnect elsewhere");
       },
       [self](touch_atom) { touch(self); },
+      [self](token_atom, std::int64_t expires_ms) {
+        // The running timer fires at the old end at the latest and re-arms.
+        self->state.config.token_expires_ms = expires_ms;
+        touch(self);
+      },
       [self](sample_atom) {
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
         if (sender)

@@ -15,6 +15,7 @@ struct session_config {
   std::size_t queue_max = 1000;
   std::size_t max_groups = 256;
   std::size_t max_stream_buffer = 256 * 1024; ///< bytes a paced sink may fall behind
+  std::int64_t token_expires_ms = 0;          ///< system-clock ms its token ends it; 0: no token
 };
 
 /// A session: its event queue (eids, acknowledgement, overflow), joined
@@ -30,9 +31,11 @@ struct session_config {
 /// - (leave_atom, string group) → reply.
 /// - (exit_atom) → reply; leaves every group (reason "exit") and quits.
 /// - (touch_atom) — renews the lease.
+/// - (token_atom, int64 expires_ms) — a fresh token moved the session's end.
 /// - (drain_atom) — answers a waiting listener at once.
 /// The lease runs while no listener waits; when it passes, the session leaves
-/// every group with reason "expired" and quits.
+/// every group with reason "expired" and quits. So does the session when
+/// its token's `exp` passes, whatever else keeps it alive.
 caf::actor spawn_session_actor(caf::actor_system& system, session_config config);
 
 } // namespace herald

@@ -51,6 +51,12 @@ struct settings {
   std::chrono::seconds drain_timeout{10};
   std::vector<declared_group> groups;
   std::size_t group_replicas = 2; ///< nodes holding each group's seq, epoch and history
+  std::string jwt_hs256_secret;   ///< HS256 tokens are verified with it; authentication on
+  std::string jwt_public_key;     ///< PEM file: RSA (RS256) or EC P-256 (ES256); authentication on
+  std::string jwt_audience;       ///< tokens must name it in `aud`
+  std::string jwt_issuer;         ///< tokens must carry it as `iss`
+  std::size_t rate_limit = 200;   ///< commands per second per connection (bursts of 2N); 0 = off
+  std::size_t max_sessions_per_user = 16; ///< per node; 0 = no limit
 
   // --- cluster settings the contract leaves open -------------------------------
   std::size_t cluster_size = 0;                 ///< expected nodes for a majority; 0 = largest view
@@ -86,6 +92,9 @@ struct settings {
   std::string web_root; ///< serve / and /herald.js from here, not the built-in copies
   unsigned io_threads = 2;
   unsigned actor_threads = 2;
+
+  /// Returns true when a JWT key is configured: enter then needs a token.
+  bool authentication_on() const { return !jwt_hs256_secret.empty() || !jwt_public_key.empty(); }
 
   /// Returns the declared group of that name, or nullptr.
   const declared_group* find_declared(const std::string& name) const;

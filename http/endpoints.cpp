@@ -55,14 +55,36 @@ http_response make_jsonp_response(const http_request& req, std::string_view call
   return res;
 }
 
+reply over_rate(const server_context& ctx) {
+  return make_failure("rate_limited", "more than " + std::to_string(ctx.config->rate_limit)
+                                          + " commands per second on this connection "
+                                            "(rate-limit); not performed, retry later");
+}
+
+// Retry-After on an answer that holds a rate_limited reply. One second: the
+// budget refills at least one command a second (--rate-limit is whole).
+http_response with_retry_after(http_response res, const std::vector<reply>& replies) {
+  for (const auto& r : replies)
+    if (r.error_code == "rate_limited") {
+      res.set(http::field::retry_after, "1");
+      break;
+    }
+  return res;
+}
+
 // Runs the usable commands of `parsed` in one request actor; unusable ones
-// keep their parse failure in place. `answer` gets one reply per command.
+// keep their parse failure in place, and those beyond the connection's
+// --rate-limit are answered rate_limited without being performed. `answer`
+// gets one reply per command.
 void run_commands(server_context& ctx, responder& out, std::shared_ptr<body_outcome> parsed,
                   std::function<void(std::vector<reply>)> answer) {
   std::vector<command> runnable;
-  for (const auto& outcome : parsed->commands)
+  for (auto& outcome : parsed->commands) {
+    if (!outcome.failure && !out.budget().take())
+      outcome.failure = over_rate(ctx);
     if (!outcome.failure)
       runnable.push_back(outcome.cmd);
+  }
   auto merge = [parsed, answer = std::move(answer)](std::vector<reply> results) {
     std::vector<reply> all;
     all.reserve(parsed->commands.size());
@@ -121,7 +143,7 @@ void serve_rpc_post(server_context& ctx, const http_request& req, responder& out
     auto [status, body] = render_replies(*parsed, replies);
     http_request shape{http::verb::post, "/", version};
     shape.keep_alive(keep_alive);
-    finish(make_json_response(shape, status, std::move(body)));
+    finish(with_retry_after(make_json_response(shape, status, std::move(body)), replies));
   });
 }
 
@@ -156,16 +178,17 @@ void serve_rpc_jsonp(server_context& ctx, const http_request& req, std::string_v
   }
   auto version = req.version();
   auto keep_alive = req.keep_alive();
-  run_commands(ctx, out, parsed,
-               [parsed, version, keep_alive, callback, finish](std::vector<reply> replies) {
-                 auto [status, body] = render_replies(*parsed, replies);
-                 http_request shape{http::verb::get, "/", version};
-                 shape.keep_alive(keep_alive);
-                 if (callback)
-                   finish(make_jsonp_response(shape, *callback, body));
-                 else
-                   finish(make_json_response(shape, status, std::move(body)));
-               });
+  run_commands(
+      ctx, out, parsed,
+      [parsed, version, keep_alive, callback, finish](std::vector<reply> replies) {
+        auto [status, body] = render_replies(*parsed, replies);
+        http_request shape{http::verb::get, "/", version};
+        shape.keep_alive(keep_alive);
+        if (callback)
+          finish(with_retry_after(make_jsonp_response(shape, *callback, body), replies));
+        else
+          finish(with_retry_after(make_json_response(shape, status, std::move(body)), replies));
+      });
 }
 
 void serve_listen(server_context& ctx, const http_request& req, std::string_view query,
@@ -220,10 +243,15 @@ void serve_listen(server_context& ctx, const http_request& req, std::string_view
     http_request shape{http::verb::get, "/", version};
     shape.keep_alive(keep_alive);
     if (callback)
-      finish(make_jsonp_response(shape, *callback, body));
+      finish(with_retry_after(make_jsonp_response(shape, *callback, body), replies));
     else
-      finish(make_json_response(shape, status_of(r.error_code), std::move(body)));
+      finish(with_retry_after(make_json_response(shape, status_of(r.error_code), std::move(body)),
+                              replies));
   };
+  if (!out.budget().take()) {
+    answer({over_rate(ctx)});
+    return;
+  }
   out.watch(spawn_command_actor(ctx.system, ctx.commands, {std::move(cmd)}, std::move(answer)));
 }
 

@@ -57,6 +57,7 @@ public:
   void publish(publish_request request, std::function<void(const reply&)> answer) override {
     session_->batch_.add(std::move(request), std::move(answer));
   }
+  command_budget& budget() override { return session_->budget_; }
 
 private:
   std::shared_ptr<http_session> session_;
@@ -65,7 +66,7 @@ private:
 
 http_session::http_session(net::ip::tcp::socket&& socket, server_context& ctx,
                            connection_registry& registry)
-    : stream_(std::move(socket)), ctx_(ctx), registry_(registry) {
+    : stream_(std::move(socket)), ctx_(ctx), registry_(registry), budget_(ctx.config->rate_limit) {
   ++ctx_.open_connections;
   metrics().connection_opened(transport::longpoll);
 }

@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/container/deque.hpp>
 
+#include "http/command_budget.hpp"
 #include "http/publish_batch.hpp"
 #include "http/router.hpp"
 #include "http/server_context.hpp"
@@ -86,6 +87,7 @@ private:
   bool writing_ = false;
   std::size_t written_body_bytes_ = 0; // counted in herald_write_buffer_bytes while written
   publish_batch batch_;                // publishes of the requests being routed
+  command_budget budget_;              // --rate-limit of the commands this connection sends
   caf::actor worker_;
   std::uint64_t watch_generation_ = 0;
   std::size_t requests_served_ = 0;

@@ -11,6 +11,7 @@
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/names.hpp"
+#include "auth/jwt_verifier.hpp"
 #include "cluster/membership.hpp"
 #include "cluster/seed_probe.hpp"
 #include "http/command_line.hpp"
@@ -36,6 +37,16 @@ int main(int argc, char** argv) {
   }
   auto config = std::make_shared<const settings>(std::move(loaded.values));
   log::set_level(config->log);
+  std::shared_ptr<const token_verifier> tokens;
+  if (config->authentication_on()) {
+    auto loaded_keys = load_jwt_verifier({config->jwt_hs256_secret, config->jwt_public_key,
+                                          config->jwt_audience, config->jwt_issuer});
+    if (auto* error = std::get_if<std::string>(&loaded_keys)) {
+      std::fprintf(stderr, "herald: %s\n", error->c_str());
+      return 2;
+    }
+    tokens = std::get<std::shared_ptr<const token_verifier>>(std::move(loaded_keys));
+  }
   if (config->api_key.empty())
     log::warn("no --api-key: POST /v1/publish is open to anyone who can reach this node");
 
@@ -72,7 +83,7 @@ int main(int argc, char** argv) {
     log::warn("--peers and --peers-dns need --cluster-listen: this node stays alone");
   }
   {
-    server front{system, config, directory};
+    server front{system, config, directory, tokens};
     if (auto err = front.start(); !err.empty()) {
       log::error("cannot start", {{"error", err}});
       return 1;

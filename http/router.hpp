@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/command_actor.hpp"
+#include "http/command_budget.hpp"
 #include "http/responses.hpp"
 #include "http/server_context.hpp"
 
@@ -34,6 +35,9 @@ public:
   /// gather the publishes of pipelined requests into one request actor that
   /// performs them in their order.
   virtual void publish(publish_request request, std::function<void(const reply&)> answer) = 0;
+
+  /// The connection's `--rate-limit` budget; used on its strand.
+  virtual command_budget& budget() = 0;
 };
 
 /// Routes one request: answers at once, or spawns a request actor that

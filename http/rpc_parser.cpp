@@ -211,9 +211,21 @@ failure read_cursor(const json& params, std::uint64_t& out) {
   return std::nullopt;
 }
 
+failure read_token(const json& params, command_params& out) {
+  if (auto p = find_param(params, "token")) {
+    if (!p.value->is_string())
+      return bad_request(p.field + ": must be a string");
+    out.token = p.value->get<std::string>();
+  }
+  return std::nullopt;
+}
+
 failure read_enter(const json& params, const settings& s, command_params& out) {
-  if (auto failed = read_user_name(find_param(params, "user", "userId"), out.user))
-    return failed;
+  auto user = find_param(params, "user", "userId");
+  // With authentication on the token's sub names the user.
+  if (user || !s.authentication_on())
+    if (auto failed = read_user_name(user, out.user))
+      return failed;
   if (auto failed = read_enter_groups(params, s, out.groups))
     return failed;
   if (auto p = find_param(params, "lease")) {
@@ -221,12 +233,7 @@ failure read_enter(const json& params, const settings& s, command_params& out) {
     if (!out.lease)
       return bad_request(p.field + ": must be an integer number of seconds");
   }
-  if (auto p = find_param(params, "token")) {
-    if (!p.value->is_string())
-      return bad_request(p.field + ": must be a string");
-    out.token = p.value->get<std::string>();
-  }
-  return std::nullopt;
+  return read_token(params, out);
 }
 
 failure read_join(const json& params, const settings& s, command_params& out) {
@@ -319,8 +326,8 @@ failure read_params(method verb, const json& params, const settings& s, command_
     case method::send: return read_send(params, s, out);
     case method::listen: return read_listen(params, out);
     case method::attach: return read_cursor(params, out.cursor);
-    case method::exit:
-    case method::ping: return std::nullopt;
+    case method::ping: return read_token(params, out);
+    case method::exit: return std::nullopt;
   }
   return std::nullopt;
 }

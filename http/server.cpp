@@ -37,8 +37,9 @@ std::optional<tcp::endpoint> parse_endpoint(const std::string& text) {
 }
 
 server::server(caf::actor_system& system, std::shared_ptr<const settings> config,
-               caf::actor directory)
-    : ioc_(static_cast<int>(config->io_threads)), ctx_(system, config, std::move(directory)) {
+               caf::actor directory, std::shared_ptr<const token_verifier> tokens)
+    : ioc_(static_cast<int>(config->io_threads)),
+      ctx_(system, config, std::move(directory), std::move(tokens)) {
   // nop
 }
 

@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
 
+#include "actors/token_grant.hpp"
 #include "http/connection_registry.hpp"
 #include "http/listener.hpp"
 #include "http/server_context.hpp"
@@ -20,7 +21,9 @@ namespace herald {
 /// a listener, and the drain sequence.
 class server {
 public:
-  server(caf::actor_system& system, std::shared_ptr<const settings> config, caf::actor directory);
+  /// `tokens` is null when authentication is off.
+  server(caf::actor_system& system, std::shared_ptr<const settings> config, caf::actor directory,
+         std::shared_ptr<const token_verifier> tokens);
   ~server();
 
   /// Binds `--listen` and starts the I/O threads. Returns an empty string, or

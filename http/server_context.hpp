@@ -15,8 +15,9 @@ namespace herald {
 /// plus two atomics. No actor state lives here.
 struct server_context {
   server_context(caf::actor_system& system, std::shared_ptr<const settings> config,
-                 caf::actor directory)
-      : system(system), config(config), commands{directory, config}, cors(config->allow_origin) {
+                 caf::actor directory, std::shared_ptr<const token_verifier> tokens)
+      : system(system), config(config), commands{directory, config, std::move(tokens)},
+        cors(config->allow_origin) {
     // nop
   }
 

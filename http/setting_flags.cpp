@@ -65,6 +65,18 @@ const flag_spec contract_flags[] = {
      "after SIGTERM, exit within this"},
     {"group-replicas", value_kind::count, &s::group_replicas, "N",
      "nodes holding each group's seq, epoch and history (cluster)"},
+    {"jwt-hs256-secret", value_kind::text, &s::jwt_hs256_secret, "SECRET",
+     "enter needs a token signed HS256 with SECRET (docs/security.md)", "off"},
+    {"jwt-public-key", value_kind::text, &s::jwt_public_key, "FILE",
+     "enter needs a token verified by this PEM key: RSA = RS256, EC P-256 = ES256", "off"},
+    {"jwt-audience", value_kind::text, &s::jwt_audience, "AUD", "tokens must name AUD in aud",
+     "not checked"},
+    {"jwt-issuer", value_kind::text, &s::jwt_issuer, "ISS", "tokens must carry iss ISS",
+     "not checked"},
+    {"rate-limit", value_kind::count, &s::rate_limit, "N",
+     "commands per second one connection may send, bursts of 2N (0: no limit)"},
+    {"max-sessions-per-user", value_kind::count, &s::max_sessions_per_user, "N",
+     "sessions one user may hold on this node (0: no limit)"},
 };
 
 // The cluster settings the contract leaves to us (docs/cluster.md).

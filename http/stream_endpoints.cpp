@@ -4,7 +4,9 @@
 
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "actors/event.hpp"
 #include "actors/names.hpp"
+#include "actors/token_grant.hpp"
 #include "http/jsonp.hpp"
 #include "http/query_string.hpp"
 #include "http/stream_session.hpp"
@@ -45,6 +47,26 @@ void start_stream(server_context& ctx, responder& out, stream_plan plan) {
   });
 }
 
+// An implicit enter with authentication on: the token is checked before the
+// stream starts, so that a refusal is an HTTP 401/403 an EventSource gives up
+// on rather than an error event it would reconnect after, forever. The enter
+// command checks it again (cheap) and binds the session to it.
+std::optional<reply> refuse_implicit_enter(const server_context& ctx, const stream_plan& plan) {
+  const auto& tokens = ctx.commands.tokens;
+  if (!tokens)
+    return std::nullopt;
+  auto check = tokens->verify(plan.enter_token, now_ms() / 1000);
+  if (!check.error.empty())
+    return make_failure("unauthorized", check.error);
+  if (!plan.enter_user.empty() && plan.enter_user != check.grant.user)
+    return make_failure("forbidden", "user: must be the token's sub");
+  for (const auto& name : plan.enter_groups)
+    if (!group_permitted(check.grant.groups_limited, check.grant.group_patterns, name))
+      return make_failure("forbidden",
+                          "group \"" + name + "\" is outside the token's groups claim");
+  return std::nullopt;
+}
+
 http_response no_content(const http_request& req) {
   http_response res{http::status::no_content, req.version()};
   res.set(http::field::server, "herald");
@@ -74,10 +96,14 @@ void serve_sse(server_context& ctx, const http_request& req, std::string_view qu
   stream_plan plan;
   plan.kind = stream_plan::format::sse;
   plan.allow_origin = ctx.cors.allow_origin_value(origin, host);
-  if (auto user = params->get("user")) {
-    if (!is_valid_user_name(*user))
+  auto user = params->get("user");
+  auto token = params->get("token");
+  if (user || (token && ctx.commands.tokens)) {
+    if (user && !is_valid_user_name(*user))
       return fail("bad_request", "user: must be 1-64 characters");
-    plan.enter_user = *user;
+    plan.enter_user = user.value_or("");
+    plan.enter_token = token.value_or("");
+    plan.enter = true;
     for (auto& name : split_names(params->get("groups").value_or(""))) {
       if (!is_valid_group_name(name))
         return fail("bad_request", "groups: names are 1-128 chars of [A-Za-z0-9_.:/-]");
@@ -96,13 +122,14 @@ void serve_sse(server_context& ctx, const http_request& req, std::string_view qu
     auto suffix = dot == std::string::npos ? std::string{} : last_event_id.substr(dot + 1);
     if (!is_valid_session_id(session))
       return fail("bad_request", "Last-Event-ID: expected <session>.<eid>");
-    if (suffix == "superseded" || suffix == "stop"
-        || (suffix == "gone" && plan.enter_user.empty())) {
+    if (suffix == "superseded" || suffix == "stop" || (suffix == "gone" && !plan.enter)) {
       // This stream was told it ended for good; 204 makes EventSource stop.
       finish(no_content(req));
       return;
     }
     if (suffix == "gone") {
+      if (auto refused = refuse_implicit_enter(ctx, plan))
+        return fail(refused->error_code, refused->error_message);
       start_stream(ctx, out, std::move(plan)); // enter anew, as the URL asks
       return;
     }
@@ -127,8 +154,10 @@ void serve_sse(server_context& ctx, const http_request& req, std::string_view qu
     start_stream(ctx, out, std::move(plan));
     return;
   }
-  if (plan.enter_user.empty())
+  if (!plan.enter)
     return fail("bad_request", "session: required (or user= and groups= to enter)");
+  if (auto refused = refuse_implicit_enter(ctx, plan))
+    return fail(refused->error_code, refused->error_message);
   start_stream(ctx, out, std::move(plan));
 }
 

@@ -103,6 +103,7 @@ void stream_session::enter_then_attach() {
   cmd.verb = method::enter;
   cmd.params.user = plan_.enter_user;
   cmd.params.groups = plan_.enter_groups;
+  cmd.params.token = plan_.enter_token;
   std::weak_ptr<stream_session> weak = shared_from_this();
   auto executor = stream_.get_executor();
   enter_worker_ = spawn_command_actor(
@@ -168,7 +169,7 @@ void stream_session::on_batch(const stream_batch& batch) {
 
 void stream_session::on_end(const stream_end& end) {
   const auto& reason = end.reason;
-  if (reason == "unknown_session" && !plan_.enter_user.empty()) {
+  if (reason == "unknown_session" && plan_.enter) {
     // A plain EventSource reconnecting to its enter URL after its session
     // is gone: say so, then start a new session as the URL asks.
     write_control("", "error", error_body("unknown_session", end.message));

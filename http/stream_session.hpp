@@ -22,7 +22,9 @@ struct stream_plan {
   std::string session; ///< session to resume; empty when entering implicitly
   std::uint64_t cursor = 0;
   std::string callback;   ///< forever-frame: the parent's function
-  std::string enter_user; ///< SSE implicit enter (`?user=&groups=`)
+  bool enter = false;     ///< SSE implicit enter (`?user=&groups=`, or `?token=` with auth)
+  std::string enter_user; ///< empty with authentication: the token's sub
+  std::string enter_token;
   std::vector<std::string> enter_groups;
   bool resume_of_dead_session = false; ///< enter anew, after saying so
   std::string allow_origin;            ///< Access-Control-Allow-Origin value, if any

@@ -31,6 +31,14 @@ std::string stream_frame(std::string_view type, std::string_view key, std::strin
 
 void websocket_session::queue_frame(std::string_view text) {
   auto body = parse_rpc_body(text, *ctx_.config);
+  // --rate-limit counts commands as they arrive; those beyond it are answered,
+  // in their place, without being performed.
+  for (auto& item : body.commands)
+    if (!item.failure && !budget_.take())
+      item.failure = make_failure("rate_limited",
+                                  "more than " + std::to_string(ctx_.config->rate_limit)
+                                      + " commands per second on this connection (rate-limit); "
+                                        "not performed, retry later");
   if (jobs_.size() < max_pending_frames) {
     jobs_.push_back(frame_job{std::move(body), {}, 0});
     if (jobs_.size() == 1)

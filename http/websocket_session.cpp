@@ -42,7 +42,8 @@ bool offers_deflate(const http_request& req) {
 } // namespace
 
 websocket_session::websocket_session(beast::tcp_stream&& stream, server_context& ctx)
-    : ws_(std::move(stream)), ctx_(ctx), heartbeat_timer_(ws_.get_executor()) {
+    : ws_(std::move(stream)), ctx_(ctx), budget_(ctx.config->rate_limit),
+      heartbeat_timer_(ws_.get_executor()) {
   ++ctx_.open_connections;
 }
 

@@ -15,6 +15,7 @@
 
 #include "actors/sink_actor.hpp"
 #include "http/coalescing_stream.hpp"
+#include "http/command_budget.hpp"
 #include "http/connection_meter.hpp"
 #include "http/responses.hpp"
 #include "http/rpc_parser.hpp"
@@ -137,6 +138,7 @@ private:
   // Boost's deques allocate nothing while empty (std::deque ~600 bytes each at once): most
   // connections are idle, with nothing queued.
   boost::container::deque<frame_job> jobs_;
+  command_budget budget_; // --rate-limit of the commands this socket sends
   caf::actor worker_;
   bool attaching_ = false; // the front job's next command waits for its sink
 

@@ -54,7 +54,7 @@ protected:
   }
 
   command_context context() const {
-    return command_context{directory_, std::make_shared<const settings>(config_)};
+    return command_context{directory_, std::make_shared<const settings>(config_), nullptr};
   }
 
   // Spawns a request actor for `commands` and runs until nothing moves.

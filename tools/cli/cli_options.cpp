@@ -70,8 +70,8 @@ parse_outcome parse_command_line(const std::vector<std::string>& args) {
     auto equals = arg.find('=');
     auto flag = arg.substr(0, equals);
     static constexpr std::string_view flags_with_values[]
-        = {"--url",   "--user",      "--join",          "--transport",
-           "--lease", "--queue-max", "--give-up-after", "--retry-max"};
+        = {"--url",       "--user",          "--join",      "--transport", "--lease",
+           "--queue-max", "--give-up-after", "--retry-max", "--token"};
     if (std::find(std::begin(flags_with_values), std::end(flags_with_values), flag)
         == std::end(flags_with_values)) {
       out.error = "unknown flag '" + std::string{flag} + "' (see --help)";
@@ -97,6 +97,10 @@ parse_outcome parse_command_line(const std::vector<std::string>& args) {
         return bad("the user name must not be empty");
       options.client.user = value;
       have_user = true;
+    } else if (flag == "--token") {
+      if (value.empty())
+        return bad("the token must not be empty");
+      options.client.token = value;
     } else if (flag == "--join") {
       append_groups(value, options.client.groups);
     } else if (flag == "--transport") {
@@ -137,13 +141,13 @@ parse_outcome parse_command_line(const std::vector<std::string>& args) {
     return out;
   }
   options.client.url = *url;
-  if (!have_user)
-    out.error = "--user is required (the name others see)";
+  if (!have_user && options.client.token.empty())
+    out.error = "--user is required (the name others see), or --token (its sub names you)";
   return out;
 }
 
 std::string help_text() {
-  return R"(Usage: herald-cli --user NAME [--url URL] [--join GROUP[,GROUP…]]… [options]
+  return R"(Usage: herald-cli --user NAME|--token JWT [--url URL] [--join GROUP[,GROUP…]]… [options]
 
 A command-line client for a Herald server. Prints events and replies on stdout,
 one JSON object per line; reads commands from stdin, one per line; reports
@@ -151,7 +155,9 @@ progress and errors on stderr. Reconnects and resumes by itself.
 
 Options:
   --url URL              server base URL [http://127.0.0.1:8080]
-  --user NAME            user name to enter as (required)
+  --user NAME            user name to enter as (required unless --token)
+  --token JWT            token for a server with authentication on; its sub is
+                         the user (also read from HERALD_TOKEN, which ps does not show)
   --join GROUP[,GROUP…]  join these groups on entering; may repeat
   --transport KIND       websocket (default), longpoll or sse
   --lease SECONDS        session lease to ask for [server default]

@@ -3,6 +3,7 @@
 // docs/native-client.md describes the whole interface.
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,7 +76,12 @@ json rejoin_line(const hc::rejoin_report& report) {
 } // namespace
 
 int main(int argc, char** argv) {
-  auto parsed = cli::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  std::vector<std::string> args;
+  // HERALD_TOKEN first, so that --token on the command line wins.
+  if (const char* token = std::getenv("HERALD_TOKEN"); token != nullptr && *token != '\0')
+    args = {"--token", token};
+  args.insert(args.end(), argv + 1, argv + argc);
+  auto parsed = cli::parse_command_line(args);
   if (parsed.options.show_help) {
     std::fputs(cli::help_text().c_str(), stdout);
     return cli::exit_ok;

@@ -79,7 +79,11 @@ void client::impl::on_open(const std::optional<link_problem>& problem) {
 }
 
 void client::impl::enter() {
-  json params = {{"user", options_.user}};
+  json params = json::object();
+  if (!options_.user.empty())
+    params["user"] = options_.user;
+  if (!options_.token.empty())
+    params["token"] = options_.token;
   bool first = state_.session().empty();
   if (first && !options_.groups.empty())
     params["groups"] = options_.groups;

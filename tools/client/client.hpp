@@ -25,7 +25,8 @@ namespace herald::client {
 /// Everything a client is told before it starts.
 struct client_options {
   server_url url;                  ///< e.g. parse_server_url("http://127.0.0.1:8080", error)
-  std::string user;                ///< the `enter` user name
+  std::string user;                ///< the `enter` user name (empty: the token's sub)
+  std::string token;               ///< a JWT for `enter` when the server authenticates
   std::vector<std::string> groups; ///< joined by the first `enter`
   transport_kind transport = transport_kind::websocket;
   std::optional<unsigned> lease; ///< seconds; the server's default when empty

@@ -29,13 +29,13 @@ suites=(
 # What CMakeLists.txt finds, plus ccache for the image build's cache mount.
 build_packages=(
   build-essential cmake pkg-config ccache
-  libcaf-dev nlohmann-json3-dev prometheus-cpp-dev libjemalloc-dev libboost1.81-dev libssl-dev
+  libcaf-dev nlohmann-json3-dev prometheus-cpp-dev libjemalloc-dev libboost1.81-dev libssl-dev libjwt-dev
 )
 
 # `ldd build/herald` on bookworm: libc6, libstdc++6, libgcc-s1 (pulled in as dependencies),
 # CAF (core, and io for the cluster), OpenSSL's libcrypto (the cluster's config digest),
 # prometheus-cpp and jemalloc. tini is PID 1 (it forwards SIGTERM and reaps).
-run_packages=(libcaf-core0.17 libcaf-io0.17 libssl3 libprometheus-cpp-core1.0 libjemalloc2 tini)
+run_packages=(libcaf-core0.17 libcaf-io0.17 libssl3 libjwt0 libprometheus-cpp-core1.0 libjemalloc2 tini)
 
 # The recipe of a tarball: what it is made from. Bump RUN_STEPS when the run base's hooks change.
 RUN_STEPS=4

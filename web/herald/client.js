@@ -28,7 +28,10 @@ function normalizeOptions(raw) {
   o.url = o.url || defaultUrl();
   if (!o.url) throw new TypeError('Herald.connect: url is required here (no page origin to default to)');
   o.url = new URL(o.url).origin;
-  if (typeof o.user !== 'string' || o.user.length === 0) throw new TypeError('Herald.connect: user (a non-empty string) is required');
+  const hasToken = typeof o.token === 'string' && o.token.length > 0;
+  // With a token the server takes the user from its sub.
+  if (!hasToken && (typeof o.user !== 'string' || o.user.length === 0))
+    throw new TypeError('Herald.connect: user (a non-empty string) is required, or a token');
   o.groups = Array.isArray(o.groups) ? o.groups.slice() : o.groups ? [String(o.groups)] : [];
   o.transports = parseTransports(o.transports);
   o.queueMax = o.queueMax ?? 100;
@@ -127,6 +130,15 @@ export class Client extends Emitter {
 
   ping() {
     return this.command('ping', {});
+  }
+
+  /**
+   * Hands the session a fresh token before the current one's exp ends it (a ping carrying
+   * it); later enters (after a lost session) use it too.
+   */
+  renewToken(token) {
+    this.options.token = token;
+    return this.command('ping', { token });
   }
 
   command(method, params) {
