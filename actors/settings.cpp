@@ -35,6 +35,8 @@ std::string validate(const settings& s) {
     return "listen-timeout must be at most " + std::to_string(s.max_listen_timeout.count()) + " s";
   if (s.heartbeat.count() < 1)
     return "heartbeat must be at least 1 s";
+  if (s.tls_cert.empty() != s.tls_key.empty())
+    return "tls-cert and tls-key go together (HTTPS needs both)";
   if (s.group_replicas < 1)
     return "group-replicas must be at least 1";
   if (s.peer_heartbeat.count() < 1)

@@ -55,6 +55,8 @@ struct settings {
   std::string jwt_public_key;     ///< PEM file: RSA (RS256) or EC P-256 (ES256); authentication on
   std::string jwt_audience;       ///< tokens must name it in `aud`
   std::string jwt_issuer;         ///< tokens must carry it as `iss`
+  std::string tls_cert;           ///< PEM certificate chain: --listen serves HTTPS and WSS only
+  std::string tls_key;            ///< PEM private key of tls_cert
   std::size_t rate_limit = 200;   ///< commands per second per connection (bursts of 2N); 0 = off
   std::size_t max_sessions_per_user = 16; ///< per node; 0 = no limit
 

@@ -60,6 +60,14 @@ void coalescing_stream::start_write(std::shared_ptr<flush_observer> keep) {
   // completes here, without an async operation and its posted completion.
   beast::error_code ec;
   std::size_t sent = 0;
+  if (auto* tls = stream_.tls()) {
+    // TLS records go through OpenSSL: no plain first attempt.
+    net::async_write(*tls, net::buffer(writing_),
+                     [this, keep = std::move(keep)](beast::error_code ec, std::size_t) mutable {
+                       on_written(ec, std::move(keep));
+                     });
+    return;
+  }
   if (!writing_.empty())
     sent = stream_.socket().write_some(net::buffer(writing_), ec);
   if (!ec && sent == writing_.size())
@@ -94,7 +102,8 @@ void coalescing_stream::on_written(beast::error_code ec, std::shared_ptr<flush_o
 }
 
 void teardown(beast::role_type role, coalescing_stream& s, beast::error_code& ec) {
-  if (!s.in_flight_ && !s.error_ && !s.pending_.empty()) {
+  // Over TLS a blocking write of the rest cannot be made here: it is dropped.
+  if (!s.in_flight_ && !s.error_ && !s.pending_.empty() && s.stream_.tls() == nullptr) {
     net::write(s.stream_.socket(), net::buffer(s.pending_), ec);
     s.pending_.clear();
     if (ec)

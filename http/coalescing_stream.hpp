@@ -15,6 +15,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include "http/client_stream.hpp"
+
 namespace herald {
 
 /// Hears when the bytes held by a coalescing_stream go to the socket. The
@@ -50,7 +52,7 @@ protected:
 /// Not thread-safe: everything runs on the stream's executor (a strand).
 class coalescing_stream {
 public:
-  using next_layer_type = boost::beast::tcp_stream;
+  using next_layer_type = client_stream;
   using executor_type = next_layer_type::executor_type;
 
   explicit coalescing_stream(next_layer_type&& stream) : stream_(std::move(stream)) {

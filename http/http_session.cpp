@@ -51,7 +51,7 @@ public:
 
   void respond(http_response res) override { session_->respond(number_, std::move(res)); }
   void watch(caf::actor worker) override { session_->watch(std::move(worker)); }
-  void hand_over(std::function<void(beast::tcp_stream&&)> next) override {
+  void hand_over(std::function<void(client_stream&&)> next) override {
     session_->hand_over(std::move(next));
   }
   void publish(publish_request request, std::function<void(const reply&)> answer) override {
@@ -64,9 +64,9 @@ private:
   std::uint64_t number_;
 };
 
-http_session::http_session(net::ip::tcp::socket&& socket, server_context& ctx,
+http_session::http_session(client_stream&& stream, server_context& ctx,
                            connection_registry& registry)
-    : stream_(std::move(socket)), ctx_(ctx), registry_(registry), budget_(ctx.config->rate_limit) {
+    : stream_(std::move(stream)), ctx_(ctx), registry_(registry), budget_(ctx.config->rate_limit) {
   ++ctx_.open_connections;
   metrics().connection_opened(transport::longpoll);
 }
@@ -226,7 +226,7 @@ void http_session::watch(caf::actor worker) {
   worker_ = std::move(worker);
 }
 
-void http_session::hand_over(std::function<void(beast::tcp_stream&&)> next) {
+void http_session::hand_over(std::function<void(client_stream&&)> next) {
   handed_over_ = true;
   closed_ = true; // this object must not touch the socket again
   next(std::move(stream_));

@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/container/deque.hpp>
 
+#include "http/client_stream.hpp"
 #include "http/command_budget.hpp"
 #include "http/publish_batch.hpp"
 #include "http/router.hpp"
@@ -35,8 +36,7 @@ class connection_registry;
 /// socket: a client that goes away kills the actor at once.
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx,
-               connection_registry& registry);
+  http_session(client_stream&& stream, server_context& ctx, connection_registry& registry);
   ~http_session();
 
   /// Starts reading requests.
@@ -59,7 +59,7 @@ private:
   std::optional<http_request> take_buffered_publish();
   void route_one(http_request req);
   void watch(caf::actor worker);
-  void hand_over(std::function<void(boost::beast::tcp_stream&&)> next);
+  void hand_over(std::function<void(client_stream&&)> next);
   void do_watch_peer();
   void on_peer_readable(boost::beast::error_code ec, std::size_t n, std::uint64_t generation);
   void respond(std::uint64_t number, http_response res);
@@ -71,7 +71,7 @@ private:
   void closing(close_reason why);
   void do_close();
 
-  boost::beast::tcp_stream stream_;
+  client_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   server_context& ctx_;

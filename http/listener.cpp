@@ -69,13 +69,42 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     return;
   } else {
     socket.set_option(tcp::no_delay(true), ec);
-    auto session = std::make_shared<http_session>(std::move(socket), ctx_, registry_);
-    if (ctx_.open_connections > ctx_.config->max_connections)
-      session->reject();
+    if (ctx_.tls)
+      start_tls(std::move(socket));
     else
-      session->run();
+      start_session(client_stream{beast::tcp_stream{std::move(socket)}});
   }
   do_accept();
+}
+
+void listener::start_session(client_stream&& stream) {
+  auto session = std::make_shared<http_session>(std::move(stream), ctx_, registry_);
+  if (ctx_.open_connections > ctx_.config->max_connections)
+    session->reject();
+  else
+    session->run();
+}
+
+// The handshake must finish within request-timeout, like a request: a client
+// that opens TLS and stalls holds no slot for longer.
+void listener::start_tls(tcp::socket&& socket) {
+  auto tls
+      = std::make_unique<client_stream::tls_layer>(beast::tcp_stream{std::move(socket)}, *ctx_.tls);
+  auto* layer = tls.get();
+  layer->next_layer().expires_after(ctx_.config->request_timeout);
+  layer->async_handshake(
+      boost::asio::ssl::stream_base::server,
+      [self = shared_from_this(), tls = std::move(tls)](beast::error_code ec) mutable {
+        if (ec) {
+          // Plain HTTP sent to the HTTPS port lands here too: nothing to answer in TLS.
+          log::debug("TLS handshake failed", {{"error", ec.message()}});
+          beast::error_code ignored;
+          tls->next_layer().socket().close(ignored);
+          return;
+        }
+        tls->next_layer().expires_never();
+        self->start_session(client_stream{std::move(tls)});
+      });
 }
 
 } // namespace herald

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 
+#include "http/client_stream.hpp"
 #include "http/connection_registry.hpp"
 #include "http/server_context.hpp"
 
@@ -30,6 +31,8 @@ public:
 private:
   void do_accept();
   void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+  void start_tls(boost::asio::ip::tcp::socket&& socket);
+  void start_session(client_stream&& stream);
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;

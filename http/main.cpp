@@ -16,6 +16,7 @@
 #include "cluster/seed_probe.hpp"
 #include "http/command_line.hpp"
 #include "http/server.hpp"
+#include "http/tls_context.hpp"
 
 int main(int argc, char** argv) {
   using namespace herald;
@@ -46,6 +47,15 @@ int main(int argc, char** argv) {
       return 2;
     }
     tokens = std::get<std::shared_ptr<const token_verifier>>(std::move(loaded_keys));
+  }
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (!config->tls_cert.empty()) {
+    auto made = make_tls_context(config->tls_cert, config->tls_key);
+    if (auto* error = std::get_if<std::string>(&made)) {
+      std::fprintf(stderr, "herald: %s\n", error->c_str());
+      return 2;
+    }
+    tls = std::get<std::shared_ptr<boost::asio::ssl::context>>(std::move(made));
   }
   if (config->api_key.empty())
     log::warn("no --api-key: POST /v1/publish is open to anyone who can reach this node");
@@ -83,7 +93,7 @@ int main(int argc, char** argv) {
     log::warn("--peers and --peers-dns need --cluster-listen: this node stays alone");
   }
   {
-    server front{system, config, directory, tokens};
+    server front{system, config, directory, tokens, tls};
     if (auto err = front.start(); !err.empty()) {
       log::error("cannot start", {{"error", err}});
       return 1;

@@ -3,10 +3,10 @@
 #include <functional>
 #include <memory>
 
-#include <boost/beast/core/tcp_stream.hpp>
 #include <caf/all.hpp>
 
 #include "actors/command_actor.hpp"
+#include "http/client_stream.hpp"
 #include "http/command_budget.hpp"
 #include "http/responses.hpp"
 #include "http/server_context.hpp"
@@ -28,7 +28,7 @@ public:
   /// Called on the connection's strand: the request turns the connection
   /// into a stream (SSE, forever-frame, WebSocket). `next` receives the socket
   /// at once; the HTTP connection reads no further request.
-  virtual void hand_over(std::function<void(boost::beast::tcp_stream&&)> next) = 0;
+  virtual void hand_over(std::function<void(client_stream&&)> next) = 0;
 
   /// Called on the connection's strand: performs a `POST /v1/publish` and
   /// calls `answer` (from any thread) with its reply. The connection may

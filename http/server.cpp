@@ -37,9 +37,10 @@ std::optional<tcp::endpoint> parse_endpoint(const std::string& text) {
 }
 
 server::server(caf::actor_system& system, std::shared_ptr<const settings> config,
-               caf::actor directory, std::shared_ptr<const token_verifier> tokens)
+               caf::actor directory, std::shared_ptr<const token_verifier> tokens,
+               std::shared_ptr<boost::asio::ssl::context> tls)
     : ioc_(static_cast<int>(config->io_threads)),
-      ctx_(system, config, std::move(directory), std::move(tokens)) {
+      ctx_(system, config, std::move(directory), std::move(tokens), std::move(tls)) {
   // nop
 }
 

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <caf/all.hpp>
 
 #include "actors/token_grant.hpp"
@@ -21,9 +22,10 @@ namespace herald {
 /// a listener, and the drain sequence.
 class server {
 public:
-  /// `tokens` is null when authentication is off.
+  /// `tokens` is null when authentication is off, `tls` for plain HTTP.
   server(caf::actor_system& system, std::shared_ptr<const settings> config, caf::actor directory,
-         std::shared_ptr<const token_verifier> tokens);
+         std::shared_ptr<const token_verifier> tokens,
+         std::shared_ptr<boost::asio::ssl::context> tls);
   ~server();
 
   /// Binds `--listen` and starts the I/O threads. Returns an empty string, or

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 
+#include <boost/asio/ssl/context.hpp>
 #include <caf/all.hpp>
 
 #include "actors/command_actor.hpp"
@@ -15,9 +16,10 @@ namespace herald {
 /// plus two atomics. No actor state lives here.
 struct server_context {
   server_context(caf::actor_system& system, std::shared_ptr<const settings> config,
-                 caf::actor directory, std::shared_ptr<const token_verifier> tokens)
+                 caf::actor directory, std::shared_ptr<const token_verifier> tokens,
+                 std::shared_ptr<boost::asio::ssl::context> tls)
       : system(system), config(config), commands{directory, config, std::move(tokens)},
-        cors(config->allow_origin) {
+        cors(config->allow_origin), tls(std::move(tls)) {
     // nop
   }
 
@@ -25,6 +27,7 @@ struct server_context {
   std::shared_ptr<const settings> config;
   command_context commands;
   cors_policy cors;
+  std::shared_ptr<boost::asio::ssl::context> tls; ///< null: plain HTTP
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> open_connections{0};
 };

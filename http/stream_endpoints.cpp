@@ -42,7 +42,7 @@ std::vector<std::string> split_names(std::string_view text) {
 }
 
 void start_stream(server_context& ctx, responder& out, stream_plan plan) {
-  out.hand_over([&ctx, plan = std::move(plan)](boost::beast::tcp_stream&& stream) mutable {
+  out.hand_over([&ctx, plan = std::move(plan)](client_stream&& stream) mutable {
     std::make_shared<stream_session>(std::move(stream), ctx, std::move(plan))->run();
   });
 }
@@ -202,7 +202,7 @@ void serve_websocket(server_context& ctx, http_request req, responder& out,
     finish(make_error_response(req, "forbidden", "origin is not allowed (--allow-origin)"));
     return;
   }
-  out.hand_over([&ctx, req = std::move(req)](boost::beast::tcp_stream&& stream) mutable {
+  out.hand_over([&ctx, req = std::move(req)](client_stream&& stream) mutable {
     std::make_shared<websocket_session>(std::move(stream), ctx)->run(std::move(req));
   });
 }

@@ -40,7 +40,7 @@ std::string control_json(std::string_view type, std::string_view reason, std::st
 
 } // namespace
 
-stream_session::stream_session(beast::tcp_stream&& stream, server_context& ctx, stream_plan plan)
+stream_session::stream_session(client_stream&& stream, server_context& ctx, stream_plan plan)
     : stream_(std::move(stream)), ctx_(ctx), plan_(std::move(plan)), session_(plan_.session),
       meter_(plan_.kind == stream_plan::format::sse ? transport::sse : transport::stream),
       heartbeat_timer_(stream_.get_executor()), age_timer_(stream_.get_executor()) {

@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/sink_actor.hpp"
+#include "http/client_stream.hpp"
 #include "http/connection_meter.hpp"
 #include "http/server_context.hpp"
 
@@ -40,7 +41,7 @@ struct stream_plan {
 /// `max-stream-buffer` is cut off by its session; it resumes by eid.
 class stream_session : public std::enable_shared_from_this<stream_session> {
 public:
-  stream_session(boost::beast::tcp_stream&& stream, server_context& ctx, stream_plan plan);
+  stream_session(client_stream&& stream, server_context& ctx, stream_plan plan);
   ~stream_session();
 
   /// Writes the response head and starts streaming.
@@ -63,7 +64,7 @@ private:
   void close(const char* reason, close_reason why);
   void count_buffered();
 
-  boost::beast::tcp_stream stream_;
+  client_stream stream_;
   server_context& ctx_;
   stream_plan plan_;
   std::string session_;

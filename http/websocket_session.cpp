@@ -41,7 +41,7 @@ bool offers_deflate(const http_request& req) {
 
 } // namespace
 
-websocket_session::websocket_session(beast::tcp_stream&& stream, server_context& ctx)
+websocket_session::websocket_session(client_stream&& stream, server_context& ctx)
     : ws_(std::move(stream)), ctx_(ctx), budget_(ctx.config->rate_limit),
       heartbeat_timer_(ws_.get_executor()) {
   ++ctx_.open_connections;

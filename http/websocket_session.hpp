@@ -61,7 +61,7 @@ public:
   /// Frames received but not yet answered, the running one included.
   static constexpr std::size_t max_pending_frames = 64;
 
-  websocket_session(boost::beast::tcp_stream&& stream, server_context& ctx);
+  websocket_session(client_stream&& stream, server_context& ctx);
   ~websocket_session();
 
   /// Accepts the upgrade `req` (already checked for Origin) and starts; or
@@ -128,7 +128,7 @@ private:
   void release();
   void fail(boost::beast::error_code ec, const char* what);
   void count_buffered();
-  boost::beast::tcp_stream& tcp() { return ws_.next_layer().next_layer(); }
+  client_stream& tcp() { return ws_.next_layer().next_layer(); }
 
   boost::beast::websocket::stream<coalescing_stream> ws_;
   server_context& ctx_;

@@ -24,7 +24,8 @@ using herald::coalescing_stream;
 // The server end: owns the stream, as websocket_session does, and counts
 // the socket writes it hears of.
 struct server_end : herald::flush_observer, std::enable_shared_from_this<server_end> {
-  explicit server_end(tcp::socket socket) : ws(beast::tcp_stream{std::move(socket)}) {}
+  explicit server_end(tcp::socket socket)
+      : ws(herald::client_stream{beast::tcp_stream{std::move(socket)}}) {}
 
   void start() {
     std::shared_ptr<herald::flush_observer> self{shared_from_this(), this};
