@@ -16,7 +16,8 @@ namespace herald {
 struct server_context {
   server_context(caf::actor_system& system, std::shared_ptr<const settings> config,
                  caf::actor directory)
-      : system(system), config(config), commands{directory, config}, cors(config->allow_origin) {
+      : system(system), config(config), commands{directory, config},
+        cors(config->allow_origin, config->public_origin) {
     // nop
   }
 
