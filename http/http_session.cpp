@@ -65,9 +65,7 @@ public:
 
   void respond(http_response res) override { session_->respond(number_, std::move(res)); }
   void watch(caf::actor worker) override { session_->watch(std::move(worker)); }
-  void hand_over(std::function<void(beast::tcp_stream&&)> next) override {
-    session_->hand_over(std::move(next));
-  }
+  void hand_over(stream_handoff next) override { session_->hand_over(std::move(next)); }
   void publish(publish_request request, std::function<void(const reply&)> answer) override {
     session_->batch_.add(std::move(request), std::move(answer));
   }
@@ -309,10 +307,10 @@ void http_session::watch(caf::actor worker) {
   worker_ = std::move(worker);
 }
 
-void http_session::hand_over(std::function<void(beast::tcp_stream&&)> next) {
+void http_session::hand_over(stream_handoff next) {
   handed_over_ = true;
   closed_ = true; // this object must not touch the socket again
-  next(std::move(stream_));
+  next(std::move(stream_), std::move(buffer_));
 }
 
 // A peek, not a read: pipelined bytes stay in the socket for the next

@@ -67,7 +67,7 @@ private:
   std::optional<http_request> take_buffered_publish();
   void route_one(http_request req);
   void watch(caf::actor worker);
-  void hand_over(std::function<void(boost::beast::tcp_stream&&)> next);
+  void hand_over(stream_handoff next);
   void do_watch_peer();
   void on_peer_readable(boost::beast::error_code ec, std::size_t n, std::uint64_t generation);
   void respond(std::uint64_t number, http_response res);

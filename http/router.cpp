@@ -56,7 +56,7 @@ public:
     inner_->publish(std::move(request), std::move(answer));
   }
 
-  void hand_over(std::function<void(boost::beast::tcp_stream&&)> next) override {
+  void hand_over(stream_handoff next) override {
     count(path_ == path_class::ws ? 101 : 200);
     inner_->hand_over(std::move(next));
   }
