@@ -63,6 +63,11 @@ std::string validate(const settings& s) {
     return "max-stream-buffer must be at least 1 KiB";
   if (s.ws_max_frame < 128)
     return "ws-max-frame must be at least 128 bytes";
+  if (s.ws_max_fragments < 1)
+    return "ws-max-fragments must be at least 1";
+  for (const auto& origin : s.public_origin)
+    if (!origin.starts_with("http://") && !origin.starts_with("https://"))
+      return "public-origin \"" + origin + "\" must be http://HOST[:PORT] or https://HOST[:PORT]";
   if (s.ws_max_inflated < s.ws_max_frame)
     return "ws-max-inflated must be at least ws-max-frame";
   if (s.stream_max_age.count() < 1)

@@ -32,8 +32,9 @@ struct settings {
   std::string cluster_listen;
   std::vector<std::string> peers;
   std::string peers_dns;
-  std::string config;                    ///< path of the JSON config file, if any
-  std::vector<std::string> allow_origin; ///< empty = same origin only
+  std::string config;                     ///< path of the JSON config file, if any
+  std::vector<std::string> allow_origin;  ///< empty = same origin only
+  std::vector<std::string> public_origin; ///< our own origins; empty = trust Host (same origin)
   std::string api_key;
   bool jsonp = false;
   log_level log = log_level::info; ///< `--log-level`
@@ -73,10 +74,11 @@ struct settings {
   std::size_t max_batch = 100;                  ///< commands in one batch request
   std::size_t listen_batch = 1000;              ///< events in one listen reply
   std::size_t max_groups_per_session = 256;
-  std::size_t max_sessions = 100000;                ///< per node
-  std::size_t max_groups = 100000;                  ///< per node
-  std::size_t max_connections = 19000;              ///< open TCP connections per node
-  std::size_t max_header = 8 * 1024;                ///< request line + headers
+  std::size_t max_sessions = 100000;   ///< per node
+  std::size_t max_groups = 100000;     ///< per node
+  std::size_t max_connections = 19000; ///< open TCP connections per node
+  std::size_t probe_connections = 8;   ///< beyond max-connections, kept for /healthz and /readyz
+  std::size_t max_header = 8 * 1024;   ///< request line + headers
   std::size_t max_requests_per_connection = 100000; ///< keep-alive reuse
   std::size_t publish_batch = 64; ///< pipelined publishes performed by one request actor
   std::chrono::seconds keepalive_timeout{60};     ///< idle keep-alive connection
@@ -88,6 +90,7 @@ struct settings {
   std::size_t max_stream_buffer = 256 * 1024;     ///< bytes waiting per stream; beyond: cut off
   std::size_t sse_retry_ms = 2000;                ///< the SSE `retry:` field
   std::size_t ws_max_frame = 64 * 1024;           ///< largest WebSocket message; beyond: close 1009
+  std::size_t ws_max_fragments = 1024;            ///< frames of one WebSocket message; beyond: 1009
   bool ws_deflate = false;                        ///< offer permessage-deflate
   std::size_t ws_max_inflated = 256 * 1024;       ///< largest message after inflating
   std::chrono::seconds metrics_sample_timeout{2}; ///< a scrape waits this long for depths

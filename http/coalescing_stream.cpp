@@ -135,4 +135,12 @@ void append_text_frame(coalescing_stream& s, std::string_view payload) {
   s.append(payload);
 }
 
+void append_close_frame(coalescing_stream& s, std::uint16_t code, std::string_view reason) {
+  reason = reason.substr(0, 123); // a control frame's payload is at most 125 bytes
+  char header[4] = {static_cast<char>(0x88), static_cast<char>(2 + reason.size()),
+                    static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+  s.append({header, sizeof header});
+  s.append(reason);
+}
+
 } // namespace herald

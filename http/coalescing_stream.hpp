@@ -1,21 +1,30 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_prefix.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/error.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
 #include "http/client_stream.hpp"
+#include "http/frame_guard.hpp"
 
 namespace herald {
 
@@ -45,9 +54,16 @@ protected:
 /// once goes through an async write.
 ///
 /// A write error is kept: the observer hears it, and every later write
-/// completes with it. Reads, the executor and the socket belong to the
-/// tcp_stream underneath (next_layer()); Beast's teardown first waits for
-/// the pending bytes (a close frame among them) to be written.
+/// completes with it. The executor and the socket belong to the tcp_stream
+/// underneath (next_layer()); Beast's teardown first waits for the pending
+/// bytes (a close frame among them) to be written.
+///
+/// Reads first hand out the bytes given to preload() (what the HTTP parser
+/// read past the upgrade request), then the socket's. Every byte read passes
+/// a frame_guard: from the header of a frame that breaks its rules on, the
+/// reads fail (websocket::error::message_too_big or bad_close_code), and
+/// read_violation() tells the owner which close code to send; Beast itself
+/// sends nothing then (its stream has failed).
 ///
 /// Not thread-safe: everything runs on the stream's executor (a strand).
 class coalescing_stream {
@@ -70,6 +86,15 @@ public:
   /// written (no one would keep this stream alive meanwhile).
   void observe(std::weak_ptr<flush_observer> observer) { observer_ = std::move(observer); }
 
+  /// Bytes to hand out before the socket's (read past the upgrade request).
+  void preload(boost::beast::flat_buffer&& early) { early_ = std::move(early); }
+
+  /// Makes a message of more than `max_fragments` frames a read violation.
+  void limit_fragments(std::size_t max_fragments) { guard_ = frame_guard{max_fragments}; }
+
+  /// What ended the reads, if the frame_guard did.
+  const std::optional<frame_guard::violation>& read_violation() const { return guard_.violated(); }
+
   /// Adds bytes to the next socket write; nothing is written until flush().
   void append(std::string_view bytes) {
     if (!error_)
@@ -88,7 +113,32 @@ public:
 
   template <class MutableBufferSequence, class ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
-    return stream_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+    return boost::asio::async_initiate<ReadHandler, void(boost::beast::error_code, std::size_t)>(
+        [this](auto&& h, const MutableBufferSequence& b) {
+          if (guard_.violated() || early_.size() > 0) {
+            std::size_t n = 0;
+            if (!guard_.violated()) {
+              n = boost::asio::buffer_copy(b, early_.data());
+              early_.consume(n);
+            }
+            n = admit(b, n);
+            boost::asio::post(stream_.get_executor(),
+                              boost::beast::bind_front_handler(std::move(h), read_error(n), n));
+            return;
+          }
+          auto executor = boost::asio::get_associated_executor(h, stream_.get_executor());
+          stream_.async_read_some(
+              b, boost::asio::bind_executor(executor,
+                                            [this, b, h = std::move(h)](boost::beast::error_code ec,
+                                                                        std::size_t n) mutable {
+                                              if (!ec) {
+                                                n = admit(b, n);
+                                                ec = read_error(n);
+                                              }
+                                              h(ec, n);
+                                            }));
+        },
+        handler, buffers);
   }
 
   template <class ConstBufferSequence, class WriteHandler>
@@ -153,6 +203,30 @@ private:
   };
 
   bool drained() const noexcept { return error_ || (!in_flight_ && pending_.empty()); }
+
+  // Passes the first `n` bytes of `buffers` through the guard; returns how many go on.
+  template <class MutableBufferSequence>
+  std::size_t admit(const MutableBufferSequence& buffers, std::size_t n) {
+    std::size_t admitted = 0;
+    auto read = boost::beast::buffers_prefix(n, buffers); // outlives the loop, unlike a temporary
+    for (auto piece : boost::beast::buffers_range_ref(read)) {
+      auto passed = guard_.admit({static_cast<const unsigned char*>(piece.data()), piece.size()});
+      admitted += passed;
+      if (passed < piece.size())
+        break;
+    }
+    return admitted;
+  }
+
+  // A read that admitted nothing because of a violation fails with it.
+  boost::beast::error_code read_error(std::size_t admitted) const {
+    namespace websocket = boost::beast::websocket;
+    const auto& violation = guard_.violated();
+    if (!violation || admitted > 0)
+      return {};
+    return violation->close_code == 1009 ? websocket::error::message_too_big
+                                         : websocket::error::bad_close_code;
+  }
   void flush_soon();
   void start_write(std::shared_ptr<flush_observer> keep);
   void on_written(boost::beast::error_code ec, std::shared_ptr<flush_observer> keep);
@@ -166,10 +240,16 @@ private:
   boost::beast::error_code error_;
   std::weak_ptr<flush_observer> observer_;
   std::unique_ptr<drain_waiter> drain_; // at most one: Beast tears down once
+  boost::beast::flat_buffer early_;     // read past the upgrade request, not yet handed out
+  frame_guard guard_{1024};
 };
 
 /// Appends one server-to-client text frame (final, unmasked, uncompressed;
 /// RFC 6455 5.2) carrying `payload`.
 void append_text_frame(coalescing_stream& s, std::string_view payload);
+
+/// Appends a close frame with `code` and `reason` (at most 123 bytes are
+/// sent), for when Beast's stream has failed and cannot send one itself.
+void append_close_frame(coalescing_stream& s, std::uint16_t code, std::string_view reason);
 
 } // namespace herald

@@ -53,15 +53,36 @@ bool is_same_origin(std::string_view origin, std::string_view host) {
   return strip_default_port(host_port, scheme) == strip_default_port(lowered_host, scheme);
 }
 
+// Lower case, no trailing `/`, no default port: "HTTPS://A.example:443/" -> "https://a.example".
+std::string canonical_origin(std::string_view origin) {
+  auto lowered = normalize_origin(origin);
+  std::string_view view{lowered};
+  auto separator = view.find("://");
+  if (separator == std::string_view::npos)
+    return lowered;
+  auto scheme = view.substr(0, separator);
+  std::string out{scheme};
+  out.append("://").append(strip_default_port(view.substr(separator + 3), scheme));
+  return out;
+}
+
 } // namespace
 
-cors_policy::cors_policy(std::vector<std::string> allowed_origins) {
+cors_policy::cors_policy(std::vector<std::string> allowed_origins,
+                         std::vector<std::string> public_origins) {
   for (auto& entry : allowed_origins) {
     if (entry == "*")
       wildcard_ = true;
     else if (!entry.empty())
       allowed_.push_back(normalize_origin(entry));
   }
+  for (auto& entry : public_origins)
+    if (!entry.empty())
+      public_.push_back(canonical_origin(entry));
+}
+
+bool cors_policy::is_public_origin(std::string_view origin) const {
+  return std::find(public_.begin(), public_.end(), canonical_origin(origin)) != public_.end();
 }
 
 cors_policy::verdict cors_policy::check(std::string_view origin, std::string_view host) const {
@@ -71,8 +92,10 @@ cors_policy::verdict cors_policy::check(std::string_view origin, std::string_vie
     return verdict::allowed;
   if (origin == "null")
     return verdict::refused;
-  if (allowed_.empty())
-    return is_same_origin(origin, host) ? verdict::allowed : verdict::refused;
+  if (allowed_.empty()) {
+    bool same = public_.empty() ? is_same_origin(origin, host) : is_public_origin(origin);
+    return same ? verdict::allowed : verdict::refused;
+  }
   // Origins arrive without a trailing slash; one that has it is malformed.
   auto lowered = to_lower(origin);
   return std::find(allowed_.begin(), allowed_.end(), lowered) != allowed_.end() ? verdict::allowed

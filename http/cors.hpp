@@ -8,14 +8,21 @@
 
 namespace herald {
 
-/// Which origins may call us. An empty list means same origin only (the
-/// Origin's host[:port] equals the Host header, compared case-insensitively);
-/// an entry "*" means any origin.
+/// Which origins may call us. An empty list means same origin only; an
+/// entry "*" means any origin. "Same origin" is the Origin being one of our
+/// public origins (`--public-origin`) when they are configured, else the
+/// Origin's host[:port] equalling the Host header (compared
+/// case-insensitively). Host is chosen by the client: under DNS rebinding a
+/// hostile page's own name resolves to us and its Host matches its Origin,
+/// which only a configured public origin tells apart (docs/security.md).
 class cors_policy {
 public:
   /// Takes the configured origins (`http://example.com:8080`, `*`); scheme
   /// and host are compared case-insensitively and a trailing `/` is ignored.
-  explicit cors_policy(std::vector<std::string> allowed_origins);
+  /// `public_origins` are our own (`https://chat.example.com`), compared the
+  /// same way, default ports ignored.
+  explicit cors_policy(std::vector<std::string> allowed_origins,
+                       std::vector<std::string> public_origins = {});
 
   enum class verdict { no_origin, allowed, refused };
 
@@ -34,7 +41,10 @@ public:
   bool is_wildcard() const;
 
 private:
+  bool is_public_origin(std::string_view origin) const;
+
   std::vector<std::string> allowed_; ///< normalized: lower case, no trailing `/`
+  std::vector<std::string> public_;  ///< normalized, and without a default port
   bool wildcard_ = false;
 };
 

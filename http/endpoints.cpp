@@ -1,5 +1,7 @@
 #include "http/endpoints.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -118,20 +120,52 @@ std::optional<double> parse_seconds(const std::string& s) {
   return value;
 }
 
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x))
+                  == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The auth scheme is case-insensitive (RFC 9110 11.1); the key is not.
 bool bearer_matches(std::string_view header, const std::string& key) {
-  constexpr std::string_view prefix = "Bearer ";
-  if (header.size() != prefix.size() + key.size() || header.substr(0, prefix.size()) != prefix)
+  constexpr std::string_view scheme = "bearer";
+  if (header.size() <= scheme.size() || !iequals_ascii(header.substr(0, scheme.size()), scheme)
+      || header[scheme.size()] != ' ')
+    return false;
+  auto start = header.find_first_not_of(' ', scheme.size());
+  auto credentials = start == std::string_view::npos ? std::string_view{} : header.substr(start);
+  if (credentials.size() != key.size())
     return false;
   // Constant time in the key's length, so timing does not reveal a prefix.
   unsigned char diff = 0;
   for (std::size_t i = 0; i < key.size(); ++i)
-    diff |= static_cast<unsigned char>(header[prefix.size() + i] ^ key[i]);
+    diff |= static_cast<unsigned char>(credentials[i] ^ key[i]);
   return diff == 0;
 }
+
+// A body we parse as JSON must say it is JSON. The form and text/plain types
+// are what a cross-site <form> or a "simple" fetch can send without a CORS
+// preflight; refusing them keeps other sites from driving these endpoints
+// with a visitor's network position. Parameters (`; charset=utf-8`) are fine.
+bool is_json_content_type(std::string_view value) {
+  auto media_type = value.substr(0, value.find(';'));
+  auto first = media_type.find_first_not_of(" \t");
+  if (first == std::string_view::npos)
+    return false;
+  media_type = media_type.substr(first, media_type.find_last_not_of(" \t") - first + 1);
+  return iequals_ascii(media_type, "application/json");
+}
+
+constexpr std::string_view json_content_type_required = "Content-Type: must be application/json";
 
 } // namespace
 
 void serve_rpc_post(server_context& ctx, const http_request& req, responder& out, finisher finish) {
+  if (!is_json_content_type(req[http::field::content_type])) {
+    finish(make_error_response(req, "bad_request", json_content_type_required));
+    return;
+  }
   auto parsed = std::make_shared<body_outcome>(parse_rpc_body(req.body(), *ctx.config));
   if (parsed->failure) {
     finish(make_error_response(req, parsed->failure->error_code, parsed->failure->error_message));
@@ -276,6 +310,10 @@ void serve_publish(server_context& ctx, const http_request& req, responder& out,
   const auto& config = *ctx.config;
   if (!config.api_key.empty() && !bearer_matches(req[http::field::authorization], config.api_key)) {
     finish(make_error_response(req, "unauthorized", "Authorization: Bearer <api key> required"));
+    return;
+  }
+  if (!is_json_content_type(req[http::field::content_type])) {
+    finish(make_error_response(req, "bad_request", json_content_type_required));
     return;
   }
   auto body = nlohmann::json::parse(req.body(), nullptr, false);

@@ -6,6 +6,8 @@
 
 #include "actors/log.hpp"
 #include "http/connection_registry.hpp"
+#include "http/query_string.hpp"
+#include "http/request_framing.hpp"
 #include "metrics/node_metrics.hpp"
 
 namespace herald {
@@ -40,6 +42,18 @@ bool is_publish(const http_request& req) {
   return req.method() == http::verb::post && req.target() == "/v1/publish";
 }
 
+bool is_probe(const http_request& req) {
+  if (req.method() != http::verb::get && req.method() != http::verb::head)
+    return false;
+  auto path = split_target(req.target()).first;
+  return path == "/healthz" || path == "/readyz";
+}
+
+// Browsers must not sniff an error body into HTML: every answer says so.
+void forbid_sniffing(http_response& res) {
+  res.set("X-Content-Type-Options", "nosniff");
+}
+
 } // namespace
 
 // The responder of one request: its answer takes its own place in the
@@ -51,9 +65,7 @@ public:
 
   void respond(http_response res) override { session_->respond(number_, std::move(res)); }
   void watch(caf::actor worker) override { session_->watch(std::move(worker)); }
-  void hand_over(std::function<void(client_stream&&)> next) override {
-    session_->hand_over(std::move(next));
-  }
+  void hand_over(stream_handoff next) override { session_->hand_over(std::move(next)); }
   void publish(publish_request request, std::function<void(const reply&)> answer) override {
     session_->batch_.add(std::move(request), std::move(answer));
   }
@@ -95,6 +107,11 @@ void http_session::reject() {
   });
 }
 
+void http_session::run_for_probes() {
+  probes_only_ = true;
+  run();
+}
+
 void http_session::close_if_idle() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
     // Only a keep-alive connection between requests: one just accepted is
@@ -106,7 +123,9 @@ void http_session::close_if_idle() {
   });
 }
 
-// Phase one: wait (up to keepalive-timeout) for the first bytes of a request.
+// Phase one: wait for the first bytes of a request, up to keepalive-timeout
+// between requests, but only request-timeout for a connection's first: a
+// client that connects and says nothing must not hold a slot for a minute.
 // Phase two: the whole request must arrive within request-timeout.
 void http_session::do_wait_for_request() {
   if (closed_)
@@ -116,7 +135,8 @@ void http_session::do_wait_for_request() {
     return;
   }
   idle_ = true;
-  stream_.expires_after(ctx_.config->keepalive_timeout);
+  stream_.expires_after(requests_served_ == 0 ? ctx_.config->request_timeout
+                                              : ctx_.config->keepalive_timeout);
   stream_.async_read_some(
       buffer_.prepare(4096),
       beast::bind_front_handler(&http_session::on_first_bytes, shared_from_this()));
@@ -137,6 +157,51 @@ void http_session::do_read_request() {
   parser_->body_limit(ctx_.config->max_body);
   parser_->header_limit(static_cast<std::uint32_t>(ctx_.config->max_header));
   stream_.expires_after(ctx_.config->request_timeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&http_session::on_read_header, shared_from_this()));
+}
+
+// The head decides, before any body byte is read, whether the framing is
+// unambiguous and what the client expects (RFC 9112 6, RFC 9110 10.1.1).
+void http_session::on_read_header(beast::error_code ec, std::size_t n) {
+  if (ec)
+    return on_read(ec, n);
+  const auto& head = parser_->get();
+  if (auto problem = framing_problem(head); !problem.empty()) {
+    closing(close_reason::error);
+    return answer_now(make_bare_error_response(400, "bad_request", problem));
+  }
+  switch (expectation_of(head)) {
+    case expectation::unknown:
+      // The body (if any) stays unread: the connection cannot go on.
+      closing(close_reason::error);
+      return answer_now(
+          make_bare_error_response(417, "bad_request", "Expect: only 100-continue is supported"));
+    case expectation::send_continue:
+      if (!parser_->is_done())
+        return do_send_continue();
+      break;
+    case expectation::none: break;
+  }
+  do_read_body();
+}
+
+void http_session::do_send_continue() {
+  static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  net::async_write(stream_, net::buffer(interim.data(), interim.size()),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     if (ec) {
+                       self->closing(close_reason::client);
+                       return self->do_close();
+                     }
+                     self->do_read_body();
+                   });
+}
+
+void http_session::do_read_body() {
+  if (parser_->is_done())
+    return on_read({}, 0);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
@@ -150,7 +215,13 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
       return do_close();
     return answer_bad_request(ec);
   }
-  handle_request(parser_->release());
+  auto req = parser_->release();
+  if (!normalize_target(req)) {
+    closing(close_reason::error);
+    return answer_now(make_bare_error_response(
+        400, "bad_request", "request target: an origin-form path or an http(s) URL"));
+  }
+  handle_request(std::move(req));
 }
 
 void http_session::answer_bad_request(beast::error_code ec) {
@@ -167,6 +238,15 @@ void http_session::answer_bad_request(beast::error_code ec) {
 
 void http_session::handle_request(http_request req) {
   stream_.expires_never();
+  if (probes_only_) {
+    if (!is_probe(req)) {
+      closing(close_reason::rejected);
+      return answer_now(make_bare_error_response(503, "unavailable",
+                                                 "node is at max-connections; retry elsewhere"));
+    }
+    req.keep_alive(false); // the slot is borrowed for this one answer
+    return route_one(std::move(req));
+  }
   bool gather = is_publish(req) && req.keep_alive();
   route_one(std::move(req));
   // Publishes pipelined behind it that are already here join its batch.
@@ -209,7 +289,9 @@ std::optional<http_request> http_session::take_buffered_publish() {
       return std::nullopt; // incomplete or malformed: the ordinary read deals with it
     used += n;
   }
-  if (!is_publish(parser.get()))
+  // A head that the ordinary read refuses must not be taken past it here.
+  if (!framing_problem(parser.get()).empty() || expectation_of(parser.get()) != expectation::none
+      || !is_publish(parser.get()))
     return std::nullopt;
   buffer_.consume(used);
   return parser.release();
@@ -226,10 +308,10 @@ void http_session::watch(caf::actor worker) {
   worker_ = std::move(worker);
 }
 
-void http_session::hand_over(std::function<void(client_stream&&)> next) {
+void http_session::hand_over(stream_handoff next) {
   handed_over_ = true;
   closed_ = true; // this object must not touch the socket again
-  next(std::move(stream_));
+  next(std::move(stream_), std::move(buffer_));
 }
 
 // A peek, not a read: pipelined bytes stay in the socket for the next
@@ -314,6 +396,7 @@ void http_session::write_next() {
     if ((ctx_.draining && answers_.empty()) || number >= ctx_.config->max_requests_per_connection)
       res.keep_alive(false);
     keep_alive = res.keep_alive();
+    forbid_sniffing(res);
     // The bodies are what can be large (a long-poll's events); heads are not counted.
     written_body_bytes_ += res.body().size();
     serialize_into(wire_, res);

@@ -45,6 +45,12 @@ public:
   /// Answers 503 `unavailable` and closes (the node is at max-connections).
   void reject();
 
+  /// Starts like run(), on a connection beyond max-connections (within
+  /// probe-connections): answers its first request only when it is a
+  /// GET/HEAD of /healthz or /readyz, else 503 `unavailable`; then closes.
+  /// So an orchestrator's probes still see a full node as alive.
+  void run_for_probes();
+
   /// Closes the connection if it waits for a next request (drain).
   void close_if_idle();
 
@@ -54,12 +60,15 @@ private:
   void do_wait_for_request();
   void on_first_bytes(boost::beast::error_code ec, std::size_t n);
   void do_read_request();
+  void on_read_header(boost::beast::error_code ec, std::size_t n);
+  void do_send_continue();
+  void do_read_body();
   void on_read(boost::beast::error_code ec, std::size_t n);
   void handle_request(http_request req);
   std::optional<http_request> take_buffered_publish();
   void route_one(http_request req);
   void watch(caf::actor worker);
-  void hand_over(std::function<void(client_stream&&)> next);
+  void hand_over(stream_handoff next);
   void do_watch_peer();
   void on_peer_readable(boost::beast::error_code ec, std::size_t n, std::uint64_t generation);
   void respond(std::uint64_t number, http_response res);
@@ -94,6 +103,7 @@ private:
   bool idle_ = false;
   bool closed_ = false;
   bool handed_over_ = false;
+  bool probes_only_ = false;                         // beyond max-connections: see run_for_probes()
   close_reason close_reason_ = close_reason::client; // the first reason given wins
   bool close_reason_given_ = false;
   char peer_probe_[1];

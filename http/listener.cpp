@@ -79,8 +79,13 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
 
 void listener::start_session(client_stream&& stream) {
   auto session = std::make_shared<http_session>(std::move(stream), ctx_, registry_);
-  if (ctx_.open_connections > ctx_.config->max_connections)
+  // Beyond max-connections a small reserve still answers health probes, so
+  // that a full node is not taken for a dead one and restarted.
+  auto open = ctx_.open_connections.load();
+  if (open > ctx_.config->max_connections + ctx_.config->probe_connections)
     session->reject();
+  else if (open > ctx_.config->max_connections)
+    session->run_for_probes();
   else
     session->run();
 }

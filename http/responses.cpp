@@ -16,6 +16,8 @@ http_response make_json_response(const http_request& req, unsigned status, std::
   res.set(http::field::server, "herald");
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
+  // An error may echo the request (a path): never let a browser sniff it into HTML.
+  res.set("X-Content-Type-Options", "nosniff");
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
@@ -33,6 +35,7 @@ http_response make_bare_error_response(unsigned status, std::string_view code,
   res.set(http::field::server, "herald");
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
   res.keep_alive(false);
   res.body() = error_body(code, message);
   res.prepare_payload();

@@ -58,7 +58,7 @@ public:
 
   command_budget& budget() override { return inner_->budget(); }
 
-  void hand_over(std::function<void(client_stream&&)> next) override {
+  void hand_over(stream_handoff next) override {
     count(path_ == path_class::ws ? 101 : 200);
     inner_->hand_over(std::move(next));
   }

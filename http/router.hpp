@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 
+#include <boost/beast/core/flat_buffer.hpp>
 #include <caf/all.hpp>
 
 #include "actors/command_actor.hpp"
@@ -12,6 +13,11 @@
 #include "http/server_context.hpp"
 
 namespace herald {
+
+/// Takes over a connection that becomes a stream: the socket, and the bytes
+/// already read past the request (a WebSocket client may send its first
+/// frame in the same packet as the upgrade).
+using stream_handoff = std::function<void(client_stream&&, boost::beast::flat_buffer&&)>;
 
 /// The connection side of one request, as the router sees it.
 class responder {
@@ -27,8 +33,8 @@ public:
 
   /// Called on the connection's strand: the request turns the connection
   /// into a stream (SSE, forever-frame, WebSocket). `next` receives the socket
-  /// at once; the HTTP connection reads no further request.
-  virtual void hand_over(std::function<void(client_stream&&)> next) = 0;
+  /// and the read buffer at once; the HTTP connection reads no further request.
+  virtual void hand_over(stream_handoff next) = 0;
 
   /// Called on the connection's strand: performs a `POST /v1/publish` and
   /// calls `answer` (from any thread) with its reply. The connection may

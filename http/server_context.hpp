@@ -19,7 +19,7 @@ struct server_context {
                  caf::actor directory, std::shared_ptr<const token_verifier> tokens,
                  std::shared_ptr<boost::asio::ssl::context> tls)
       : system(system), config(config), commands{directory, config, std::move(tokens)},
-        cors(config->allow_origin), tls(std::move(tls)) {
+        cors(config->allow_origin, config->public_origin), tls(std::move(tls)) {
     // nop
   }
 

@@ -42,9 +42,11 @@ std::vector<std::string> split_names(std::string_view text) {
 }
 
 void start_stream(server_context& ctx, responder& out, stream_plan plan) {
-  out.hand_over([&ctx, plan = std::move(plan)](client_stream&& stream) mutable {
-    std::make_shared<stream_session>(std::move(stream), ctx, std::move(plan))->run();
-  });
+  // Bytes behind a stream request are a pipelined request nobody will answer: dropped.
+  out.hand_over(
+      [&ctx, plan = std::move(plan)](client_stream&& stream, boost::beast::flat_buffer&&) mutable {
+        std::make_shared<stream_session>(std::move(stream), ctx, std::move(plan))->run();
+      });
 }
 
 // An implicit enter with authentication on: the token is checked before the
@@ -202,8 +204,10 @@ void serve_websocket(server_context& ctx, http_request req, responder& out,
     finish(make_error_response(req, "forbidden", "origin is not allowed (--allow-origin)"));
     return;
   }
-  out.hand_over([&ctx, req = std::move(req)](client_stream&& stream) mutable {
-    std::make_shared<websocket_session>(std::move(stream), ctx)->run(std::move(req));
+  out.hand_over([&ctx, req = std::move(req)](client_stream&& stream,
+                                             boost::beast::flat_buffer&& early) mutable {
+    std::make_shared<websocket_session>(std::move(stream), ctx, std::move(early))
+        ->run(std::move(req));
   });
 }
 

@@ -63,7 +63,7 @@ void stream_session::run() {
   else
     head += "Content-Type: text/html; charset=utf-8\r\n";
   head += "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: keep-alive\r\n"
-          "Transfer-Encoding: chunked\r\n";
+          "X-Content-Type-Options: nosniff\r\nTransfer-Encoding: chunked\r\n";
   if (!plan_.allow_origin.empty()) {
     head += "Access-Control-Allow-Origin: " + plan_.allow_origin + "\r\n";
     if (plan_.allow_origin != "*")

@@ -41,10 +41,13 @@ bool offers_deflate(const http_request& req) {
 
 } // namespace
 
-websocket_session::websocket_session(client_stream&& stream, server_context& ctx)
+websocket_session::websocket_session(client_stream&& stream, server_context& ctx,
+                                     beast::flat_buffer&& early)
     : ws_(std::move(stream)), ctx_(ctx), budget_(ctx.config->rate_limit),
       heartbeat_timer_(ws_.get_executor()) {
   ++ctx_.open_connections;
+  ws_.next_layer().preload(std::move(early));
+  ws_.next_layer().limit_fragments(ctx_.config->ws_max_fragments);
 }
 
 websocket_session::~websocket_session() {
@@ -373,6 +376,9 @@ void websocket_session::count_buffered() {
 // Client misbehaviour (bad frames, oversize, silence) is the client's
 // business: debug level. operation_aborted only means we closed first.
 void websocket_session::fail(beast::error_code ec, const char* what) {
+  if (const auto& violation = ws_.next_layer().read_violation();
+      violation && !closed_ && std::string_view{what} == "read")
+    return close_for_violation(*violation);
   if (ec != net::error::operation_aborted)
     log::debug("websocket ended",
                {{"op", what}, {"error", ec.message()}, {"session", redact_session_id(session_)}});
@@ -387,6 +393,32 @@ void websocket_session::fail(beast::error_code ec, const char* what) {
   heartbeat_timer_.cancel();
   beast::error_code ignored;
   tcp().socket().close(ignored);
+}
+
+// The frame_guard stopped the reads: Beast's stream has failed and sends no
+// close frame, so it is written here, behind what is already queued; then
+// the socket closes (at the latest after a heartbeat, for a peer that reads nothing).
+void websocket_session::close_for_violation(const frame_guard::violation& v) {
+  log::debug("websocket refused", {{"reason", v.reason}, {"session", redact_session_id(session_)}});
+  meter_.closing(close_reason::error);
+  closed_ = true;
+  finishing_ = true;
+  release();
+  append_close_frame(ws_.next_layer(), v.close_code, v.reason);
+  auto end = [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    self->tcp().socket().close(ignored);
+  };
+  heartbeat_timer_.expires_after(ctx_.config->heartbeat);
+  heartbeat_timer_.async_wait([end](beast::error_code ec) {
+    if (!ec)
+      end();
+  });
+  ws_.next_layer().async_drain([this, end](beast::error_code) {
+    heartbeat_timer_.cancel();
+    end();
+  });
 }
 
 } // namespace herald

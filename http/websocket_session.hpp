@@ -61,7 +61,9 @@ public:
   /// Frames received but not yet answered, the running one included.
   static constexpr std::size_t max_pending_frames = 64;
 
-  websocket_session(client_stream&& stream, server_context& ctx);
+  /// `early` holds what the client sent after the upgrade request before
+  /// the handshake was answered: frames, read before the socket's.
+  websocket_session(client_stream&& stream, server_context& ctx, boost::beast::flat_buffer&& early);
   ~websocket_session();
 
   /// Accepts the upgrade `req` (already checked for Origin) and starts; or
@@ -127,6 +129,7 @@ private:
   void on_close(boost::beast::error_code ec);
   void release();
   void fail(boost::beast::error_code ec, const char* what);
+  void close_for_violation(const frame_guard::violation& v);
   void count_buffered();
   client_stream& tcp() { return ws_.next_layer().next_layer(); }
 

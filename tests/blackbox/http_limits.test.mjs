@@ -198,7 +198,7 @@ describe('HTTP connection limits', () => {
       conn.socket.destroy();
     }));
 
-  test('beyond --max-connections a new connection is answered 503 unavailable and closed', () =>
+  test('beyond --max-connections a new connection is answered 503 unavailable and closed (probes aside: http_strict)', () =>
     withHerald(['--max-connections', '2'], async (herald) => {
       const held = [];
       try {
@@ -212,7 +212,7 @@ describe('HTTP connection limits', () => {
         }
         const extra = await connectRaw(herald);
         held.push(extra);
-        extra.send(get('/healthz'));
+        extra.send(get('/metrics'));
         await bounded(extra.closed, 10_000, 'the extra connection to be closed');
         assert.equal(extra.responses.length, 1, 'the extra connection gets an answer before it is closed');
         assertError(extra.responses[0], 503, 'unavailable', 'connection beyond max-connections');

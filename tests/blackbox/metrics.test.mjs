@@ -99,7 +99,9 @@ describe('/metrics exposition', () => {
     for (let i = 0; i < 3; i++) {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       for (let j = 0; j < 2; j++) {
-        const r = await request(herald, { method: 'POST', path: '/v1/rpc', body: '{"method":"ping"}', agent });
+        const r = await request(herald, {
+          method: 'POST', path: '/v1/rpc', headers: { 'Content-Type': 'application/json' }, body: '{"method":"ping"}', agent,
+        });
         assert.equal(r.status, 200, r.text);
       }
       agent.destroy();

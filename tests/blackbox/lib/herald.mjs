@@ -18,6 +18,7 @@
 //   assertions.mjs  assertError, assertKeys, assertTime
 //   inbox.mjs       Inbox (a session's long-poll view), the `is` predicates
 //   raw.mjs         raw TCP: rawExchange, connectRaw, parseResponses
+//   ws_raw.mjs      a WebSocket on a raw socket: fragments, close codes, early frames
 //   streams.mjs     StreamReader, SseReader, FrameReader, openSse, openForeverFrame, openHttpStream
 //   eventsource.mjs Collector, eventSourceFetch (for the `eventsource` npm client)
 // Beside them, not re-exported here: cli.mjs (herald-cli and a TCP proxy) and
@@ -41,4 +42,5 @@ export * from './inbox.mjs';
 export * from './names.mjs';
 export * from './process.mjs';
 export * from './raw.mjs';
+export * from './ws_raw.mjs';
 export * from './streams.mjs';
