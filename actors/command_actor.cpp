@@ -222,12 +222,9 @@ void run_enter(self_ptr self) {
       self, local_directory(self), p.groups, {},
       [self, grant = std::move(grant)](std::vector<group_ref> groups) {
         const auto& p = current(self).params;
-        auto create = grant.user.empty()
-                          ? ask(self, self->state.context.directory, create_atom::value, p.user,
-                                p.lease.has_value(), p.lease.value_or(0))
-                          : ask(self, self->state.context.directory, create_atom::value, p.user,
-                                p.lease.has_value(), p.lease.value_or(0), grant.expires_ms,
-                                grant.groups_limited, grant.group_patterns);
+        auto create = ask(self, self->state.context.directory, create_atom::value, p.user,
+                          p.lease.has_value(), p.lease.value_or(0), grant.expires_ms,
+                          grant.groups_limited, grant.group_patterns, p.client_address);
         create.then(
             [self, groups = std::move(groups)](const session_ref& session, const reply& r) mutable {
               if (!r.ok()) {

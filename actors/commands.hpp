@@ -35,15 +35,16 @@ const char* to_string(method m);
 /// fields its row of the contract names. Aliases (chatId, message, userId)
 /// are already resolved to these names by the parser.
 struct command_params {
-  std::string session;                        ///< all but enter; optional for ping
-  std::string user;                           ///< enter
-  std::vector<std::string> groups;            ///< enter (bitmask resolved to names), speak
-  std::string group;                          ///< join, leave, presence, history
-  std::string to;                             ///< send
-  std::string data;                           ///< speak, send: the `data` JSON, serialized
-  std::optional<std::int64_t> lease;          ///< enter, seconds as requested (unclamped)
-  std::string token;                          ///< enter (accepted; no auth backend in v1)
-  since_point since;                          ///< join
+  std::string session;               ///< all but enter; optional for ping
+  std::string user;                  ///< enter
+  std::vector<std::string> groups;   ///< enter (bitmask resolved to names), speak
+  std::string group;                 ///< join, leave, presence, history
+  std::string to;                    ///< send
+  std::string data;                  ///< speak, send: the `data` JSON, serialized
+  std::optional<std::int64_t> lease; ///< enter, seconds as requested (unclamped)
+  std::string token;                 ///< enter, ping: a JWT (authentication on)
+  std::string client_address;        ///< enter: who asks, set by the transport (per-address limit)
+  since_point since;                 ///< join
   std::optional<std::uint64_t> history_since; ///< history: seq, exclusive
   std::optional<std::uint64_t> limit;         ///< history
   std::uint64_t cursor = 0;                   ///< listen, attach

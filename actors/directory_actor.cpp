@@ -51,6 +51,9 @@ void forget(self_ptr self, const caf::actor_addr& source) {
     if (users->second.empty())
       st.sessions_of_user.erase(users);
   }
+  if (auto a = st.sessions_of_address.find(s->second.client_address);
+      a != st.sessions_of_address.end() && --a->second == 0)
+    st.sessions_of_address.erase(a);
   log::debug("session ended", {{"session", redact_session_id(key)}});
   st.sessions.erase(s);
   publish_counts(st);
@@ -111,7 +114,8 @@ namespace {
 
 caf::message create_session(self_ptr self, const std::string& user, bool lease_given,
                             std::int64_t lease, std::int64_t token_expires_ms, bool groups_limited,
-                            const std::vector<std::string>& group_patterns) {
+                            const std::vector<std::string>& group_patterns,
+                            const std::string& client_address) {
   auto& st = self->state;
   if (st.draining)
     return caf::make_message(session_ref{},
@@ -127,6 +131,14 @@ caf::message create_session(self_ptr self, const std::string& user, bool lease_g
                                                           + " sessions on this node "
                                                             "(max-sessions-per-user); exit one"));
   }
+  if (auto limit = st.config->max_sessions_per_address; limit != 0 && !client_address.empty()) {
+    auto held = st.sessions_of_address.find(client_address);
+    if (held != st.sessions_of_address.end() && held->second >= limit)
+      return caf::make_message(
+          session_ref{},
+          make_failure("rate_limited", "this address already holds " + std::to_string(limit)
+                                           + " sessions on this node (max-sessions-per-address)"));
+  }
   session_config sc;
   do {
     sc.id = make_session_id(st.node);
@@ -139,9 +151,10 @@ caf::message create_session(self_ptr self, const std::string& user, bool lease_g
   sc.token_expires_ms = token_expires_ms;
   auto handle = spawn_session_actor(self->system(), sc);
   self->monitor(handle);
-  session_ref ref{handle,           sc.id,          user,          sc.lease.count(),
-                  caf::actor{self}, groups_limited, group_patterns};
+  session_ref ref{handle,           sc.id,          user,           sc.lease.count(),
+                  caf::actor{self}, groups_limited, group_patterns, client_address};
   st.sessions.emplace(sc.id, ref);
+  ++st.sessions_of_address[client_address];
   st.sessions_of_user[user].insert(handle);
   st.names_of.emplace(handle.address(), std::make_pair(true, sc.id));
   publish_counts(st);
@@ -152,13 +165,13 @@ caf::message create_session(self_ptr self, const std::string& user, bool lease_g
 caf::message_handler session_handlers(self_ptr self) {
   return {
       [self](create_atom, const std::string& user, bool lease_given, std::int64_t lease) {
-        return create_session(self, user, lease_given, lease, 0, false, {});
+        return create_session(self, user, lease_given, lease, 0, false, {}, {});
       },
       [self](create_atom, const std::string& user, bool lease_given, std::int64_t lease,
              std::int64_t token_expires_ms, bool groups_limited,
-             const std::vector<std::string>& group_patterns) {
+             const std::vector<std::string>& group_patterns, const std::string& client_address) {
         return create_session(self, user, lease_given, lease, token_expires_ms, groups_limited,
-                              group_patterns);
+                              group_patterns, client_address);
       },
       [self](token_atom, const std::string& id, std::int64_t expires_ms, bool groups_limited,
              const std::vector<std::string>& group_patterns) {

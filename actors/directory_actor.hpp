@@ -17,8 +17,9 @@ namespace herald {
 ///   [1, max-lease] (the default when not given), or a failure (draining,
 ///   max-sessions, max-sessions-per-user).
 /// - (create_atom, string user, bool lease_given, int64 lease, int64
-///   token_expires_ms, bool groups_limited, vector<string> group_patterns)
-///   → the same, for a session its token bounds (authentication on).
+///   token_expires_ms, bool groups_limited, vector<string> group_patterns,
+///   string client_address) → the same, for a session its token may bound
+///   (expires 0: none) and counted against max-sessions-per-address.
 /// - (token_atom, string session_id, int64 expires_ms, bool groups_limited,
 ///   vector<string> group_patterns) → bool: a ping's fresh token renews a
 ///   session of this node; false when it is gone.

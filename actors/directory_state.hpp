@@ -26,6 +26,7 @@ struct directory_state {
   std::string node; // sanitized, leads every session id
   std::unordered_map<std::string, session_ref> sessions;
   std::unordered_map<std::string, std::set<caf::actor>> sessions_of_user;
+  std::unordered_map<std::string, std::size_t> sessions_of_address; ///< max-sessions-per-address
   std::unordered_map<std::string, group_entry> groups;
   // Reverse index, so a down message finds what to forget.
   std::unordered_map<caf::actor_addr, std::pair<bool, std::string>> names_of; // is_session, key

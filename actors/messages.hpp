@@ -169,12 +169,13 @@ struct session_ref {
   caf::actor directory;
   bool groups_limited = false;             ///< its token's `groups` claim applies
   std::vector<std::string> group_patterns; ///< ...with these patterns
+  std::string client_address;              ///< who entered it (max-sessions-per-address)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_ref& x) {
   return f(caf::meta::type_name("herald.session_ref"), x.handle, x.id, x.user, x.lease, x.directory,
-           x.groups_limited, x.group_patterns);
+           x.groups_limited, x.group_patterns, x.client_address);
 }
 
 /// A group as the directory resolves it; `failure` is set when the group may

@@ -74,11 +74,14 @@ struct settings {
   std::size_t max_batch = 100;                  ///< commands in one batch request
   std::size_t listen_batch = 1000;              ///< events in one listen reply
   std::size_t max_groups_per_session = 256;
-  std::size_t max_sessions = 100000;   ///< per node
-  std::size_t max_groups = 100000;     ///< per node
-  std::size_t max_connections = 19000; ///< open TCP connections per node
-  std::size_t probe_connections = 8;   ///< beyond max-connections, kept for /healthz and /readyz
-  std::size_t max_header = 8 * 1024;   ///< request line + headers
+  std::size_t max_sessions = 100000;           ///< per node
+  std::size_t max_groups = 100000;             ///< per node
+  std::size_t max_connections = 19000;         ///< open TCP connections per node
+  std::size_t max_connections_per_address = 0; ///< per client address; 0 = no limit
+  std::size_t max_sessions_per_address = 0;    ///< per client address, per node; 0 = none
+  std::vector<std::string> trusted_proxies;    ///< whose X-Forwarded-For names the client
+  std::size_t probe_connections = 8; ///< beyond max-connections, kept for /healthz and /readyz
+  std::size_t max_header = 8 * 1024; ///< request line + headers
   std::size_t max_requests_per_connection = 100000; ///< keep-alive reuse
   std::size_t publish_batch = 64; ///< pipelined publishes performed by one request actor
   std::chrono::seconds keepalive_timeout{60};     ///< idle keep-alive connection

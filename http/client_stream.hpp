@@ -40,6 +40,13 @@ public:
   boost::asio::ip::tcp::socket& socket() noexcept { return next_layer().socket(); }
 
   /// The TLS layer, or nullptr for plain TCP.
+  /// The TCP peer's address, as accepted.
+  const boost::asio::ip::address& peer() const noexcept { return peer_; }
+  void set_peer(boost::asio::ip::address a) { peer_ = std::move(a); }
+
+  /// Keeps `slot` (a per-address count) as long as the connection lives.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
+
   tls_layer* tls() noexcept {
     auto* held = std::get_if<std::unique_ptr<tls_layer>>(&layer_);
     return held ? held->get() : nullptr;
@@ -97,6 +104,8 @@ public:
 
 private:
   std::variant<boost::beast::tcp_stream, std::unique_ptr<tls_layer>> layer_;
+  boost::asio::ip::address peer_;
+  std::shared_ptr<void> slot_;
 };
 
 } // namespace herald

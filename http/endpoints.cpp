@@ -161,12 +161,19 @@ constexpr std::string_view json_content_type_required = "Content-Type: must be a
 
 } // namespace
 
+// Every command learns who sent it; enter counts it (max-sessions-per-address).
+void stamp_client(body_outcome& parsed, const std::string& address) {
+  for (auto& outcome : parsed.commands)
+    outcome.cmd.params.client_address = address;
+}
+
 void serve_rpc_post(server_context& ctx, const http_request& req, responder& out, finisher finish) {
   if (!is_json_content_type(req[http::field::content_type])) {
     finish(make_error_response(req, "bad_request", json_content_type_required));
     return;
   }
   auto parsed = std::make_shared<body_outcome>(parse_rpc_body(req.body(), *ctx.config));
+  stamp_client(*parsed, out.client_address(req));
   if (parsed->failure) {
     finish(make_error_response(req, parsed->failure->error_code, parsed->failure->error_message));
     return;
@@ -204,6 +211,7 @@ void serve_rpc_jsonp(server_context& ctx, const http_request& req, std::string_v
     return;
   }
   auto parsed = std::make_shared<body_outcome>(parse_rpc_body(*q, *ctx.config));
+  stamp_client(*parsed, out.client_address(req));
   if (parsed->failure) {
     // An unusable `q` is the caller's bug, not a reply to hand the callback.
     finish(make_error_response(req, parsed->failure->error_code,

@@ -70,6 +70,9 @@ public:
     session_->batch_.add(std::move(request), std::move(answer));
   }
   command_budget& budget() override { return session_->budget_; }
+  std::string client_address(const http_request& req) override {
+    return session_->client_address(req);
+  }
 
 private:
   std::shared_ptr<http_session> session_;
@@ -105,6 +108,22 @@ void http_session::reject() {
     self->answer_now(make_bare_error_response(503, "unavailable",
                                               "node is at max-connections; retry elsewhere"));
   });
+}
+
+void http_session::refuse_address() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->closing(close_reason::rejected);
+    auto res = make_bare_error_response(
+        429, "rate_limited",
+        "more than " + std::to_string(self->ctx_.config->max_connections_per_address)
+            + " connections from this address (max-connections-per-address)");
+    res.set(http::field::retry_after, "1");
+    self->answer_now(std::move(res));
+  });
+}
+
+std::string http_session::client_address(const http_request& req) const {
+  return client_address_of(stream_.peer(), req["X-Forwarded-For"], ctx_.proxies);
 }
 
 void http_session::run_for_probes() {

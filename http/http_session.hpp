@@ -45,6 +45,14 @@ public:
   /// Answers 503 `unavailable` and closes (the node is at max-connections).
   void reject();
 
+  /// Answers 429 `rate_limited` and closes (its address is at
+  /// max-connections-per-address).
+  void refuse_address();
+
+  /// The client this connection serves, for `req` (X-Forwarded-For from a
+  /// trusted proxy, else the TCP peer).
+  std::string client_address(const http_request& req) const;
+
   /// Starts like run(), on a connection beyond max-connections (within
   /// probe-connections): answers its first request only when it is a
   /// GET/HEAD of /healthz or /readyz, else 503 `unavailable`; then closes.

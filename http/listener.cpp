@@ -69,16 +69,31 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     return;
   } else {
     socket.set_option(tcp::no_delay(true), ec);
-    if (ctx_.tls)
-      start_tls(std::move(socket));
-    else
-      start_session(client_stream{beast::tcp_stream{std::move(socket)}});
+    auto peer = socket.remote_endpoint(ec).address();
+    // A trusted proxy carries many clients on its connections: it is not capped.
+    address_counter::slot slot;
+    bool over_address_limit = false;
+    if (auto limit = ctx_.config->max_connections_per_address;
+        limit != 0 && !ctx_.proxies.trusts(peer)) {
+      slot = ctx_.connections_by_address.acquire(client_address_of(peer, {}, ctx_.proxies), limit);
+      over_address_limit = slot == nullptr;
+    }
+    if (ctx_.tls) {
+      start_tls(std::move(socket), peer, std::move(slot), over_address_limit);
+    } else {
+      client_stream stream{beast::tcp_stream{std::move(socket)}};
+      stream.set_peer(peer);
+      stream.hold(std::move(slot));
+      start_session(std::move(stream), over_address_limit);
+    }
   }
   do_accept();
 }
 
-void listener::start_session(client_stream&& stream) {
+void listener::start_session(client_stream&& stream, bool over_address_limit) {
   auto session = std::make_shared<http_session>(std::move(stream), ctx_, registry_);
+  if (over_address_limit)
+    return session->refuse_address();
   // Beyond max-connections a small reserve still answers health probes, so
   // that a full node is not taken for a dead one and restarted.
   auto open = ctx_.open_connections.load();
@@ -92,24 +107,30 @@ void listener::start_session(client_stream&& stream) {
 
 // The handshake must finish within request-timeout, like a request: a client
 // that opens TLS and stalls holds no slot for longer.
-void listener::start_tls(tcp::socket&& socket) {
+void listener::start_tls(tcp::socket&& socket, boost::asio::ip::address peer,
+                         address_counter::slot slot, bool over_address_limit) {
   auto tls
       = std::make_unique<client_stream::tls_layer>(beast::tcp_stream{std::move(socket)}, *ctx_.tls);
   auto* layer = tls.get();
   layer->next_layer().expires_after(ctx_.config->request_timeout);
-  layer->async_handshake(
-      boost::asio::ssl::stream_base::server,
-      [self = shared_from_this(), tls = std::move(tls)](beast::error_code ec) mutable {
-        if (ec) {
-          // Plain HTTP sent to the HTTPS port lands here too: nothing to answer in TLS.
-          log::debug("TLS handshake failed", {{"error", ec.message()}});
-          beast::error_code ignored;
-          tls->next_layer().socket().close(ignored);
-          return;
-        }
-        tls->next_layer().expires_never();
-        self->start_session(client_stream{std::move(tls)});
-      });
+  layer->async_handshake(boost::asio::ssl::stream_base::server,
+                         [self = shared_from_this(), tls = std::move(tls), peer,
+                          slot = std::move(slot),
+                          over_address_limit](beast::error_code ec) mutable {
+                           if (ec) {
+                             // Plain HTTP sent to the HTTPS port lands here too: nothing to answer
+                             // in TLS.
+                             log::debug("TLS handshake failed", {{"error", ec.message()}});
+                             beast::error_code ignored;
+                             tls->next_layer().socket().close(ignored);
+                             return;
+                           }
+                           tls->next_layer().expires_never();
+                           client_stream stream{std::move(tls)};
+                           stream.set_peer(peer);
+                           stream.hold(std::move(slot));
+                           self->start_session(std::move(stream), over_address_limit);
+                         });
 }
 
 } // namespace herald

@@ -31,8 +31,9 @@ public:
 private:
   void do_accept();
   void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
-  void start_tls(boost::asio::ip::tcp::socket&& socket);
-  void start_session(client_stream&& stream);
+  void start_tls(boost::asio::ip::tcp::socket&& socket, boost::asio::ip::address peer,
+                 address_counter::slot slot, bool over_address_limit);
+  void start_session(client_stream&& stream, bool over_address_limit);
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;

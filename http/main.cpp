@@ -14,6 +14,7 @@
 #include "auth/jwt_verifier.hpp"
 #include "cluster/membership.hpp"
 #include "cluster/seed_probe.hpp"
+#include "http/client_address.hpp"
 #include "http/command_line.hpp"
 #include "http/server.hpp"
 #include "http/tls_context.hpp"
@@ -47,6 +48,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     tokens = std::get<std::shared_ptr<const token_verifier>>(std::move(loaded_keys));
+  }
+  if (std::string error; !proxy_list::parse(config->trusted_proxies, error)) {
+    std::fprintf(stderr, "herald: %s\n", error.c_str());
+    return 2;
   }
   std::shared_ptr<boost::asio::ssl::context> tls;
   if (!config->tls_cert.empty()) {

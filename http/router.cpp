@@ -57,6 +57,9 @@ public:
   }
 
   command_budget& budget() override { return inner_->budget(); }
+  std::string client_address(const http_request& req) override {
+    return inner_->client_address(req);
+  }
 
   void hand_over(stream_handoff next) override {
     count(path_ == path_class::ws ? 101 : 200);
@@ -169,6 +172,15 @@ void route(server_context& ctx, http_request req, std::shared_ptr<responder> con
       finish(make_json_response(req, 503,
                                 "{\"ready\":false,\"error\":{\"code\":\"unavailable\",\"message\":"
                                 "\"node is draining\"}}"));
+    else if (metrics().sessions->Value() >= static_cast<double>(ctx.config->max_sessions))
+      // A full node must not be sent new clients: their enter would be refused.
+      finish(make_json_response(req, 503,
+                                "{\"ready\":false,\"error\":{\"code\":\"unavailable\",\"message\":"
+                                "\"node is full (max-sessions); enter elsewhere\"}}"));
+    else if (ctx.open_connections > ctx.config->max_connections)
+      finish(make_json_response(req, 503,
+                                "{\"ready\":false,\"error\":{\"code\":\"unavailable\",\"message\":"
+                                "\"node is at max-connections\"}}"));
     else if (!cluster().seeds_tried)
       finish(make_json_response(req, 503,
                                 "{\"ready\":false,\"error\":{\"code\":\"unavailable\",\"message\":"

@@ -44,6 +44,9 @@ public:
 
   /// The connection's `--rate-limit` budget; used on its strand.
   virtual command_budget& budget() = 0;
+
+  /// The client `req` comes from (--trusted-proxies), for per-address limits.
+  virtual std::string client_address(const http_request& req) = 0;
 };
 
 /// Routes one request: answers at once, or spawns a request actor that

@@ -105,6 +105,7 @@ void serve_sse(server_context& ctx, const http_request& req, std::string_view qu
       return fail("bad_request", "user: must be 1-64 characters");
     plan.enter_user = user.value_or("");
     plan.enter_token = token.value_or("");
+    plan.client_address = out.client_address(req);
     plan.enter = true;
     for (auto& name : split_names(params->get("groups").value_or(""))) {
       if (!is_valid_group_name(name))

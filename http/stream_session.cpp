@@ -104,6 +104,7 @@ void stream_session::enter_then_attach() {
   cmd.params.user = plan_.enter_user;
   cmd.params.groups = plan_.enter_groups;
   cmd.params.token = plan_.enter_token;
+  cmd.params.client_address = plan_.client_address;
   std::weak_ptr<stream_session> weak = shared_from_this();
   auto executor = stream_.get_executor();
   enter_worker_ = spawn_command_actor(

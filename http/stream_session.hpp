@@ -26,6 +26,7 @@ struct stream_plan {
   bool enter = false;     ///< SSE implicit enter (`?user=&groups=`, or `?token=` with auth)
   std::string enter_user; ///< empty with authentication: the token's sub
   std::string enter_token;
+  std::string client_address; ///< for the enter's per-address limit
   std::vector<std::string> enter_groups;
   bool resume_of_dead_session = false; ///< enter anew, after saying so
   std::string allow_origin;            ///< Access-Control-Allow-Origin value, if any

@@ -34,6 +34,8 @@ void websocket_session::queue_frame(std::string_view text) {
   // --rate-limit counts commands as they arrive; those beyond it are answered,
   // in their place, without being performed.
   for (auto& item : body.commands)
+    item.cmd.params.client_address = client_address_;
+  for (auto& item : body.commands)
     if (!item.failure && !budget_.take())
       item.failure = make_failure("rate_limited",
                                   "more than " + std::to_string(ctx_.config->rate_limit)

@@ -59,6 +59,7 @@ websocket_session::~websocket_session() {
 }
 
 void websocket_session::run(http_request req) {
+  client_address_ = client_address_of(tcp().peer(), req["X-Forwarded-For"], ctx_.proxies);
   std::shared_ptr<flush_observer> observer{shared_from_this(), this};
   ws_.next_layer().observe(observer);
   if (auto problem = handshake_problem(req); !problem.empty())

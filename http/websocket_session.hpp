@@ -141,7 +141,8 @@ private:
   // Boost's deques allocate nothing while empty (std::deque ~600 bytes each at once): most
   // connections are idle, with nothing queued.
   boost::container::deque<frame_job> jobs_;
-  command_budget budget_; // --rate-limit of the commands this socket sends
+  command_budget budget_;      // --rate-limit of the commands this socket sends
+  std::string client_address_; // who the upgrade came from (max-sessions-per-address)
   caf::actor worker_;
   bool attaching_ = false; // the front job's next command waits for its sink
 

@@ -97,7 +97,8 @@ TEST_F(MessagesOverTheWire, ValuesOfTheSessionProtocol) {
   round_trip(make_result(R"({"seq":1})"));
   round_trip(make_failure("unknown_session", "unknown session \"x\""));
   round_trip(delivery{R"([{"type":"message"}])", 9, 1, true});
-  round_trip(session_ref{local_, "n2_abcd", "bob", 100, echo_, true, {"room.*", "lobby"}});
+  round_trip(
+      session_ref{local_, "n2_abcd", "bob", 100, echo_, true, {"room.*", "lobby"}, "10.0.0.1"});
   round_trip(group_ref{local_, "lobby", make_failure("forbidden", "no")});
   round_trip(node_stats{3, 4});
   round_trip(stream_event{5, "join", R"({"type":"join"})", 12});

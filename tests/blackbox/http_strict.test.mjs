@@ -166,7 +166,7 @@ describe('HTTP timeouts and capacity', () => {
       }
     }));
 
-  test('at --max-connections /healthz and /readyz are still answered; other paths get 503', () =>
+  test('at --max-connections /healthz and /readyz are still answered (readyz: not ready); other paths get 503', () =>
     withHerald(['--max-connections', '2'], async (herald) => {
       const held = [];
       const get = (path) => `GET ${path} HTTP/1.1\r\nHost: herald.test\r\n\r\n`;
@@ -181,8 +181,12 @@ describe('HTTP timeouts and capacity', () => {
         const health = await answeredAndClosed(herald, get('/healthz'));
         assert.equal(health[0]?.status, 200, JSON.stringify(health));
         assert.deepEqual(health[0].body, { ok: true });
+        // Answered, not refused: it says why the node takes no new clients (its own body,
+        // not the refusal's), so a balancer sends them elsewhere while this one stays alive.
         const ready = await answeredAndClosed(herald, get('/readyz'));
-        assert.equal(ready[0]?.status, 200, JSON.stringify(ready));
+        assert.equal(ready[0]?.status, 503, JSON.stringify(ready));
+        assert.equal(ready[0].body?.ready, false, JSON.stringify(ready));
+        assert.match(ready[0].body.error.message, /max-connections/);
         const other = await answeredAndClosed(herald, get('/metrics'));
         assertError(other[0], 503, 'unavailable', 'a non-probe beyond max-connections');
       } finally {

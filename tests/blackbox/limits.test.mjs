@@ -143,3 +143,25 @@ describe('the defaults: 16 sessions per user', () => {
     await callError(herald.url, 'enter', { user }, 429, 'rate_limited');
   });
 });
+
+describe('/readyz turns false when the node cannot take new sessions (--max-sessions 2)', () => {
+  const herald = useHerald(['--max-sessions', '2']);
+
+  test('full: readyz 503 unavailable, enter refused, /healthz still 200; an exit makes it ready again', async () => {
+    assert.equal((await request(herald, { path: '/readyz' })).status, 200);
+    const first = await enter(herald.url, uniq('a'));
+    await enter(herald.url, uniq('b'));
+    const full = await request(herald, { path: '/readyz' });
+    assertError(full, 503, 'unavailable', 'readyz of a full node');
+    assert.match(full.body.error.message, /max-sessions/);
+    assert.equal((await request(herald, { path: '/healthz' })).status, 200);
+    await callError(herald.url, 'enter', { user: uniq('c') }, 503, 'unavailable');
+    await call(herald.url, 'exit', { session: first });
+    // The directory publishes its count after the session ended: wait for it, bounded.
+    const deadline = Date.now() + 10_000;
+    let status;
+    while ((status = (await request(herald, { path: '/readyz' })).status) !== 200 && Date.now() < deadline)
+      await call(herald.url, 'ping', {});
+    assert.equal(status, 200);
+  });
+});
