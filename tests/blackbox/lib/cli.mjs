@@ -158,11 +158,12 @@ export class Cli {
 }
 
 /**
- * Starts a CLI for `user` on `url` with `--quiet` off and a short reconnect cap
+ * Starts a CLI for `user` (null: none, for --token) on `url` with `--quiet` off and a short reconnect cap
  * (tests wait on reconnects, never on fixed delays). `extra` are more flags.
  */
 export function startCli(url, user, { join = [], transport = 'websocket', extra = [], env } = {}) {
-  const args = ['--url', url, '--user', user, '--transport', transport, '--retry-max', '500'];
+  // user null: no --user (a token names the user).
+  const args = ['--url', url, ...(user === null ? [] : ['--user', user]), '--transport', transport, '--retry-max', '500'];
   for (const g of join) args.push('--join', g);
   return new Cli([...args, ...extra], { env });
 }
