@@ -3,13 +3,14 @@
 #   make run            install what is missing, build, start one node on 0.0.0.0:8080
 #   make test           install, lint, format-check, build, run every test
 #
-# Other targets: deps build build-sanitize test-unit test-unit-asan test-blackbox
+# Other targets: deps build build-sanitize build-fuzz fuzz fuzz-smoke test-unit test-unit-asan test-blackbox
 # test-blackbox-asan test-cluster test-cluster-asan test-netns test-faults test-helm test-rollout image test-image bench-smoke lint format format-check
 # tidy clean distclean help.
 # Variables: ARGS (extra flags for `make run`), JOBS (parallel jobs, default nproc),
 # DEPS_FLAGS (passed to tools/install-deps.sh, e.g. --browser), SKIP_DEPS=1 (skip the
 # install step), NO_BUILD=1 (test-* targets run what is built without rebuilding; `make test`
-# sets both for its own sub-steps after installing and building once).
+# sets both for its own sub-steps after installing and building once), FUZZ_SECONDS (per target,
+# make fuzz), FUZZ_SMOKE_SECONDS (per target, the fuzz-smoke phase of make test).
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -19,6 +20,11 @@ MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_DIR := build
 ASAN_DIR := build-asan
+FUZZ_DIR := build-fuzz
+FUZZ_SECONDS ?= 120
+FUZZ_SMOKE_SECONDS ?= 15
+# Fuzz targets run two at a time: one per core of the CI machine.
+FUZZ_JOBS ?= 2
 BUILD_TYPE ?= RelWithDebInfo
 ARGS ?=
 DEPS_FLAGS ?=
@@ -35,7 +41,7 @@ WEB_UNIT_TESTS = $(wildcard tests/web/*.test.mjs)
 BROWSER_TESTS = $(wildcard tests/browser/*.test.mjs)
 # `make test` needs Chromium (browser tests), Prometheus (metrics tests) and dnsmasq (the
 # simulated rollout) too.
-TEST_DEPS_FLAGS ?= --browser --metrics --netns
+TEST_DEPS_FLAGS ?= --browser --metrics --netns --fuzz
 
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -43,7 +49,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 # $(call phase,TEXT): one progress line before each phase.
 phase = @printf '\n==> %s\n' "$(1)"
 
-.PHONY: help deps build build-sanitize run test test-unit test-unit-asan test-blackbox \
+.PHONY: help deps build build-sanitize build-fuzz fuzz fuzz-smoke run test test-unit test-unit-asan test-blackbox \
         test-blackbox-asan test-cluster test-cluster-asan test-netns test-faults test-web test-browser test-helm test-rollout image test-image bench-smoke lint \
         format format-check tidy clean distclean
 
@@ -54,6 +60,9 @@ help:
 	@echo '  make deps             tools/install-deps.sh $$DEPS_FLAGS (idempotent)'
 	@echo '  make build            configure and build $(BUILD_DIR)/ ($(BUILD_TYPE))'
 	@echo '  make build-sanitize   configure and build $(ASAN_DIR)/ (Debug, ASan + UBSan)'
+	@echo '  make build-fuzz       configure and build $(FUZZ_DIR)/ (clang, libFuzzer + ASan + UBSan; tests/fuzz/)'
+	@echo '  make fuzz             every fuzz target for FUZZ_SECONDS=$(FUZZ_SECONDS) s (docs/fuzzing.md)'
+	@echo '  make fuzz-smoke       every fuzz target for FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) s (a phase of make test)'
 	@echo '  make test-unit        ctest in $(BUILD_DIR)/'
 	@echo '  make test-unit-asan   ctest in $(ASAN_DIR)/ with leak detection'
 	@echo '  make test-blackbox    node --test $(BLACKBOX_DIR)/ against $(BUILD_DIR)/herald'
@@ -73,7 +82,7 @@ help:
 	@echo '  make format           clang-format -i over $(SOURCE_DIRS)'
 	@echo '  make format-check     fail if any C++ file is not formatted (needs no build)'
 	@echo '  make tidy             clang-tidy report over the compile database (never fails)'
-	@echo '  make clean            remove $(BUILD_DIR)/ and $(ASAN_DIR)/ (distclean: node_modules too)'
+	@echo '  make clean            remove $(BUILD_DIR)/, $(ASAN_DIR)/ and $(FUZZ_DIR)/ (distclean: node_modules too)'
 
 # --- dependencies ---------------------------------------------------------------------------
 deps:
@@ -96,6 +105,28 @@ build-sanitize: deps
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DHERALD_SANITIZE=ON
 	$(call phase,build-sanitize: compiling $(ASAN_DIR)/ with $(JOBS) jobs)
 	cmake --build $(ASAN_DIR) -j$(JOBS)
+
+# Only the fuzz targets and the parsers they link (tests/fuzz/CMakeLists.txt), not the server:
+# on a fresh machine without ccache this is about a minute and a half on 2 cores.
+build-fuzz: deps
+	$(call phase,build-fuzz: configuring $(FUZZ_DIR)/ (clang, HERALD_FUZZ=ON))
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DHERALD_FUZZ=ON -DHERALD_JEMALLOC=OFF -DBUILD_TESTING=OFF \
+	  $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+	$(call phase,build-fuzz: compiling the fuzz targets with $(JOBS) jobs)
+	cmake --build $(FUZZ_DIR) --target herald_fuzzers -j$(JOBS)
+
+# Minutes per target; new inputs go to $(FUZZ_DIR)/corpus/, findings to $(FUZZ_DIR)/artifacts/.
+fuzz:
+	@$(MAKE) deps DEPS_FLAGS="$(DEPS_FLAGS) --fuzz"
+	@$(MAKE) SKIP_DEPS=1 build-fuzz
+	$(call phase,fuzz: tests/fuzz/run $(FUZZ_SECONDS) s per target ($(FUZZ_JOBS) at a time))
+	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
+# The committed seeds replayed, then seconds of fuzzing per target: bounded, stops by itself.
+fuzz-smoke: $(if $(NO_BUILD),,build-fuzz)
+	$(call phase,fuzz-smoke: tests/fuzz/run $(FUZZ_SMOKE_SECONDS) s per target ($(FUZZ_JOBS) at a time))
+	tests/fuzz/run $(FUZZ_SMOKE_SECONDS) $(FUZZ_JOBS)
 
 run: build
 	$(call phase,run: ./$(BUILD_DIR)/herald $(ARGS))
@@ -227,6 +258,7 @@ test:
 	  if step build-sanitize sub build-sanitize; then \
 	    asan_ok=1; step unit-asan run_tests test-unit-asan || true; \
 	  else skip unit-asan "sanitizer build failed"; fi; \
+	  step fuzz-smoke sub fuzz-smoke || true; \
 	  if [[ -z "$(BLACKBOX_TESTS)" ]]; then \
 	    printf '\n==> black-box: no %s/*.test.mjs yet, skipping\n' "$(BLACKBOX_DIR)"; \
 	    skip black-box "no test files"; skip black-box-asan "no test files"; \
@@ -293,8 +325,8 @@ tidy: deps
 	echo "tidy: $$n warnings (report only; full log in $(BUILD_DIR)/clang-tidy.log)"
 
 clean:
-	$(call phase,clean: removing $(BUILD_DIR)/ $(ASAN_DIR)/)
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	$(call phase,clean: removing $(BUILD_DIR)/ $(ASAN_DIR)/ $(FUZZ_DIR)/)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
 
 distclean: clean
 	rm -rf node_modules

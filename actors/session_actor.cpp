@@ -188,7 +188,9 @@ void end_session(self_ptr self, const std::string& reason) {
 void arm_lease_timer(self_ptr self, clock_type::duration_type after) {
   if (auto expires = self->state.config.token_expires_ms; expires != 0) {
     auto left = std::chrono::milliseconds{std::max<std::int64_t>(expires - now_ms(), 0) + 1};
-    after = std::min<clock_type::duration_type>(after, left);
+    // Compared in milliseconds: a token valid for centuries overflows the clock's nanoseconds.
+    if (left < std::chrono::duration_cast<std::chrono::milliseconds>(after))
+      after = left;
   }
   self->delayed_send(self, after, lease_atom::value);
 }

@@ -1,5 +1,6 @@
 #include "auth/jwt_verifier.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -21,6 +22,9 @@ using json = nlohmann::json;
 
 // Longer tokens are refused before any parsing: a token rides in every enter.
 constexpr std::size_t max_token_size = 8 * 1024;
+
+// 9999-12-31T23:59:59Z: the latest `exp` taken as given; in milliseconds it fits an int64.
+constexpr double max_numeric_date_s = 253'402'300'799.0;
 
 enum class key_kind { none, rsa, ec_p256 };
 
@@ -170,7 +174,10 @@ private:
         || !is_valid_user_name(sub->get_ref<const std::string&>()))
       return fail("token: sub required (the user: a string of 1-64 characters)");
     out.grant.user = sub->get<std::string>();
-    out.grant.expires_ms = static_cast<std::int64_t>(std::floor(exp * 1000.0));
+    // A NumericDate may be any JSON number: 1e300 * 1000 cast to int64 was undefined (found by
+    // tests/fuzz/jwt_token.cpp). Later than this, no session can tell the difference.
+    out.grant.expires_ms
+        = static_cast<std::int64_t>(std::floor(std::min(exp, max_numeric_date_s) * 1000.0));
     if (auto groups = claims.find("groups"); groups != claims.end()) {
       if (!groups->is_array())
         return fail("token: groups must be an array of patterns");

@@ -324,7 +324,7 @@ void serve_publish(server_context& ctx, const http_request& req, responder& out,
     finish(make_error_response(req, "bad_request", json_content_type_required));
     return;
   }
-  auto body = nlohmann::json::parse(req.body(), nullptr, false);
+  auto body = parse_json_text(req.body());
   if (body.is_discarded() || !body.is_object()) {
     finish(make_error_response(req, "bad_request", "body must be a JSON object"));
     return;

@@ -21,6 +21,11 @@ namespace herald {
 /// an unbounded depth (a 1 MiB body of `[[[[…`) would overflow the stack.
 constexpr std::size_t max_data_depth = 64;
 
+/// Returns the value of the JSON text `text`, or a discarded value (is_discarded()) when it is
+/// not valid JSON. Unlike a bare json::parse(), a NUL byte anywhere makes it invalid:
+/// nlohmann's lexer ends the input at the first NUL and ignores the bytes after it.
+nlohmann::json parse_json_text(std::string_view text);
+
 /// Returns true if `v` nests at most `limit` arrays/objects deep.
 bool nests_within(const nlohmann::json& v, std::size_t limit);
 

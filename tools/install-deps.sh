@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Herald needs to build and test, and nothing that is already there.
 #
-#   tools/install-deps.sh [--browser] [--bench] [--metrics] [--image] [--netns] [--no-npm]
+#   tools/install-deps.sh [--browser] [--bench] [--metrics] [--image] [--netns] [--fuzz] [--no-npm]
 #
 # Debian packages are checked one by one with `dpkg -s`; `apt-get update` runs only when
 # something must be installed. Then `npm ci` runs at the repository root when node_modules
@@ -14,7 +14,7 @@ die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<'EOF'
-usage: tools/install-deps.sh [--browser] [--bench] [--metrics] [--image] [--netns] [--no-npm]
+usage: tools/install-deps.sh [--browser] [--bench] [--metrics] [--image] [--netns] [--fuzz] [--no-npm]
 
 Installs the Debian packages that build and test Herald, then the npm dev dependencies.
   --browser   also chromium (browser tests of the chat page)
@@ -22,6 +22,7 @@ Installs the Debian packages that build and test Herald, then the npm dev depend
   --metrics   also prometheus (scrape tests)
   --image     also buildah and mmdebstrap (make image, make test-image)
   --netns     also dnsmasq-base and iproute2 (pods in network namespaces: make test-rollout)
+  --fuzz      also clang and its runtime libraries (libFuzzer, ASan, UBSan: make fuzz)
   --no-npm    skip `npm ci`
 EOF
 }
@@ -42,6 +43,8 @@ while (($#)); do
     --metrics) packages+=(prometheus) ;;
     --image) packages+=(buildah mmdebstrap iproute2 util-linux) ;;
     --netns) packages+=(dnsmasq-base iproute2 util-linux) ;;
+    # libFuzzer and the sanitizer runtimes are in libclang-rt-dev, only recommended by clang.
+    --fuzz) packages+=(clang libclang-rt-dev) ;;
     --no-npm) with_npm=0 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;

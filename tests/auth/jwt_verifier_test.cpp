@@ -71,6 +71,14 @@ TEST(JwtVerifier, RefusesWhatTheContractRefuses) {
   EXPECT_NE(v->verify(std::string(9000, 'a'), now).error, "") << "oversized";
 }
 
+// Issue 15: exp * 1000 of a huge NumericDate was cast to int64 unchecked (undefined behaviour;
+// tests/fuzz/corpus/jwt_token/signed_huge_exp). It is clamped to the end of year 9999.
+TEST(JwtVerifier, HugeExpIsClampedToYear9999) {
+  auto check = verifier()->verify(mint(R"({"sub":"alice","exp":1e300})"), now);
+  EXPECT_EQ(check.error, "");
+  EXPECT_EQ(check.grant.expires_ms, std::int64_t{253'402'300'799'000});
+}
+
 TEST(JwtVerifier, AudienceAndIssuerWhenConfigured) {
   auto v = verifier({secret, "", "herald", "iss.test"});
   EXPECT_EQ(

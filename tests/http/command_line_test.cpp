@@ -570,6 +570,22 @@ TEST_F(CommandLine, BadJsonIsAnErrorNamingThePath) {
       error_of({"--config", path}).starts_with("config file " + path + ": is not valid JSON"));
 }
 
+// Issue 15: nlohmann throws out_of_range, not parse_error, for a number beyond double; it
+// escaped load_settings() and terminated the server (tests/fuzz/corpus/config_file/huge_numbers).
+TEST_F(CommandLine, NumberBeyondDoubleInFileIsAnErrorNotACrash) {
+  auto path = write(R"({"max-body": 1e400})");
+  auto error = error_of({"--config", path});
+  EXPECT_EQ(error, "config file " + path + ": is not valid JSON: number overflow parsing '1e400'");
+}
+
+// Issue 15: json::parse() stops at a NUL, so whatever followed one was silently ignored.
+TEST_F(CommandLine, NulByteInFileIsAnError) {
+  const std::string text("{\"queue-max\": 5}\0{\"queue-max\": 1}", 33);
+  auto path = write(text);
+  EXPECT_EQ(error_of({"--config", path}),
+            "config file " + path + ": is not valid JSON: a NUL byte at offset 16");
+}
+
 TEST_F(CommandLine, OversizedFileIsAnErrorNamingThePath) {
   // Valid JSON, only too long: the cap, not the parser, must refuse it.
   constexpr std::size_t cap = std::size_t{16} * 1024 * 1024;

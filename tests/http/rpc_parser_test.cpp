@@ -886,6 +886,18 @@ TEST(RpcBody, InvalidJsonIsBadRequest) {
   }
 }
 
+// Issue 15: nlohmann's parser ends its input at a NUL byte, so a body with a valid frame before
+// a NUL and anything after it was accepted (tests/fuzz/corpus/command_json/nul_then_garbage).
+TEST(RpcBody, NulByteAnywhereIsBadRequest) {
+  using namespace std::string_literals;
+  for (const auto& text : {"{\"method\":\"ping\"}\0junk"s, "16\0[\xFF"s, "[\0]"s, "\0"s}) {
+    auto body = herald::parse_rpc_body(text, settings{});
+    ASSERT_TRUE(body.failure) << text;
+    EXPECT_EQ(body.failure->error_code, "bad_request");
+    EXPECT_EQ(body.failure->error_message, "body is not valid JSON");
+  }
+}
+
 TEST(RpcBody, InvalidUtf8IsBadRequest) {
   for (const char* text :
        {"{\"method\":\"ping\",\"params\":{\"x\":\"\xFF\"}}",
