@@ -16,9 +16,24 @@ namespace {
 // the rest rather than wait forever.
 constexpr auto gap_wait = std::chrono::seconds{2};
 
-void fan_out(group_self self, const caf::message& msg) {
-  for (const auto& member : self->state.local)
+// `seq` 0: a presence event, for every member.
+void fan_out(group_self self, const caf::message& msg, std::uint64_t seq) {
+  auto& st = self->state;
+  for (const auto& member : st.local) {
+    if (seq != 0 && !st.join_floor.empty()) {
+      auto floor = st.join_floor.find(member.first);
+      if (floor != st.join_floor.end() && seq <= floor->second)
+        continue;
+    }
     self->send(member.first, msg);
+  }
+  if (seq != 0)
+    std::erase_if(st.join_floor,
+                  [&st](const auto& entry) { return entry.second <= st.delivered_seq; });
+}
+
+std::uint64_t seq_of(const caf::message& msg) {
+  return msg.match_element<event>(1) ? msg.get_as<event>(1).seq : 0;
 }
 
 void deliver_ready(group_self self) {
@@ -27,7 +42,7 @@ void deliver_ready(group_self self) {
     auto node = st.early.extract(st.early.begin());
     if (node.key() == st.delivered_seq + 1) {
       st.delivered_seq = node.key();
-      fan_out(self, node.mapped());
+      fan_out(self, node.mapped(), node.key());
     }
   }
 }
@@ -40,14 +55,14 @@ void accept_event(group_self self, const event& e, caf::message msg) {
       st.delivered_seq = e.seq;
       st.synced = true;
     }
-    fan_out(self, msg);
+    fan_out(self, msg, e.seq);
     return;
   }
   if (e.seq <= st.delivered_seq)
     return; // already delivered (a home that moved sent it twice)
   if (e.seq == st.delivered_seq + 1) {
     st.delivered_seq = e.seq;
-    fan_out(self, msg);
+    fan_out(self, msg, e.seq);
     deliver_ready(self);
     return;
   }
@@ -104,6 +119,7 @@ void register_with(group_self self, caf::actor home) {
     // Nothing to register; the next join learns where the new home stands.
     st.synced = false;
     st.early.clear();
+    st.join_floor.clear();
     return;
   }
   ask(self, home, rejoin_atom::value, local_members(self), st.delivered_seq, st.epoch)
@@ -116,6 +132,7 @@ void register_with(group_self self, caf::actor home) {
               st.epoch = epoch;
               st.delivered_seq = missed.empty() ? seq : missed.front().seq - 1;
               st.early.clear();
+              st.join_floor.clear();
             }
             st.synced = true;
             // What the members missed while the home changed, in order, once.
@@ -133,6 +150,7 @@ void relay_remove_local(group_self self, const caf::actor& session, const std::s
   if (i == st.local.end())
     return;
   st.local.erase(i);
+  st.join_floor.erase(session);
   metrics().group_members->Decrement();
   self->demonitor(session);
   if (st.upstream)
@@ -206,7 +224,12 @@ caf::behavior relay_behavior(group_self self) {
                     st.delivered_seq = seq;
                     st.epoch = epoch;
                     st.early.clear();
+                    st.join_floor.clear();
                     st.synced = true;
+                  } else if (r.ok() && seq > st.delivered_seq) {
+                    // Behind the home (messages in flight or waiting for a gap): those
+                    // up to seq are not this member's (the home replayed them to it).
+                    st.join_floor[session] = seq;
                   }
                   promise.deliver(r);
                 },
@@ -302,7 +325,7 @@ caf::behavior relay_behavior(group_self self) {
         take_over(self, std::move(snap));
         // This node's members get what the lost home had stored but not yet sent.
         for (const auto& msg : missed)
-          fan_out(self, msg);
+          fan_out(self, msg, seq_of(msg));
         self->send(self->state.config.directory, moved_atom::value, self->state.config.name, true);
         self->become(home_behavior(self));
         ensure_replicas(self);

@@ -55,6 +55,10 @@ struct group_state {
   bool synced = false;                         // delivered_seq is known
   std::map<std::uint64_t, caf::message> early; // messages that arrived ahead of a gap
   bool rehoming = false;
+  // A member that joined while this relay was behind its home: the home's
+  // answer had seq S, and messages up to S reached it by the home's replay
+  // (or precede its join), so the relay must not hand them to it again.
+  std::unordered_map<caf::actor, std::uint64_t> join_floor;
 
   // A replica's (a relay that holds a copy of its home's state).
   caf::actor replica_of; // the home that installed the copy; empty: no copy
