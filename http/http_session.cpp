@@ -149,6 +149,10 @@ void http_session::close_if_idle() {
 void http_session::do_wait_for_request() {
   if (closed_)
     return;
+  if (peer_left_ && buffer_.size() == 0) {
+    closing(close_reason::client);
+    return do_close();
+  }
   if (buffer_.size() > 0) {
     do_read_request(); // a pipelined request is already here
     return;
@@ -356,6 +360,11 @@ void http_session::on_peer_readable(beast::error_code ec, std::size_t n, std::ui
     if (peer_left && !writing_ && answers_.empty()) {
       closing(close_reason::client);
       do_close();
+    } else if (peer_left) {
+      // Its answer is still being written: close right after it, rather than
+      // trust the next read to see this EOF (under load it did not, and the
+      // connection waited for keepalive-timeout).
+      peer_left_ = true;
     }
     return;
   }

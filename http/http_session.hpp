@@ -109,6 +109,7 @@ private:
   std::uint64_t watch_generation_ = 0;
   std::size_t requests_served_ = 0;
   bool idle_ = false;
+  bool peer_left_ = false; // an EOF seen by an old peer watch while an answer was written
   bool closed_ = false;
   bool handed_over_ = false;
   bool probes_only_ = false;                         // beyond max-connections: see run_for_probes()
