@@ -29,7 +29,7 @@ EOF
 
 # Always needed to build, format, lint and unit-test. Boost is handled apart (see below).
 packages=(
-  build-essential cmake g++ make pkg-config git curl unzip
+  build-essential cmake g++ make pkg-config git curl unzip openssl
   libcaf-dev nlohmann-json3-dev prometheus-cpp-dev libjemalloc-dev libssl-dev libjwt-dev
   libgtest-dev libgmock-dev
   clang-format clang-tidy
