@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  assertAlive, assertError, before, bounded, call, connectRaw, describe, enter, Inbox, is, listen, rawExchange,
+  assertAlive, assertError, before, bounded, call, connectRaw, holdAnsweredConnections, describe, enter, Inbox, is, listen, rawExchange,
   request, test, uniq, useHerald, withHerald,
 } from './lib/herald.mjs';
 
@@ -202,14 +202,7 @@ describe('HTTP connection limits', () => {
     withHerald(['--max-connections', '2'], async (herald) => {
       const held = [];
       try {
-        // Two connections that each completed a request are surely counted.
-        for (let i = 0; i < 2; i++) {
-          const conn = await connectRaw(herald);
-          held.push(conn);
-          conn.send(get('/healthz'));
-          await conn.waitFor(1);
-          assert.equal(conn.responses[0].status, 200);
-        }
+        await holdAnsweredConnections(herald, 2, held);
         const extra = await connectRaw(herald);
         held.push(extra);
         extra.send(get('/metrics'));

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {
-  ANSWER_BOUND_MS, assertError, before, bounded, connectRaw, describe, parseResponses, rawExchange, request, test,
+  ANSWER_BOUND_MS, assertError, before, bounded, connectRaw, holdAnsweredConnections, describe, parseResponses, rawExchange, request, test,
   useHerald, withHerald,
 } from './lib/herald.mjs';
 
@@ -171,13 +171,7 @@ describe('HTTP timeouts and capacity', () => {
       const held = [];
       const get = (path) => `GET ${path} HTTP/1.1\r\nHost: herald.test\r\n\r\n`;
       try {
-        // Idle connections that each completed a request are surely counted.
-        for (let i = 0; i < 2; i++) {
-          const conn = await connectRaw(herald);
-          held.push(conn);
-          conn.send(get('/healthz'));
-          await conn.waitFor(1);
-        }
+        await holdAnsweredConnections(herald, 2, held);
         const health = await answeredAndClosed(herald, get('/healthz'));
         assert.equal(health[0]?.status, 200, JSON.stringify(health));
         assert.deepEqual(health[0].body, { ok: true });

@@ -172,3 +172,17 @@ export async function connectRaw(server, { boundMs = 5_000 } = {}) {
   }), boundMs, 'a TCP connection to herald');
   return conn;
 }
+
+/**
+ * Opens `count` raw connections that each completed a GET /healthz, so the node surely
+ * counts them as open; pushes them onto `held` (the caller destroys them).
+ */
+export async function holdAnsweredConnections(server, count, held) {
+  for (let i = 0; i < count; i++) {
+    const conn = await connectRaw(server);
+    held.push(conn);
+    conn.send('GET /healthz HTTP/1.1\r\nHost: herald.test\r\n\r\n');
+    await conn.waitFor(1);
+    if (conn.responses[0]?.status !== 200) throw new Error(`a held connection's /healthz answered ${conn.responses[0]?.status}`);
+  }
+}
